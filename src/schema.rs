@@ -1,0 +1,36 @@
+//! The application's schema: every redb table of every feature, the schema version and the
+//! numbered migrations. Backup, restore and `officebox check` iterate [`SCHEMA`]; a table that
+//! exists in a database but is missing here fails the registry test.
+
+use crate::platform::store::{Migration, Schema, TableSpec};
+
+/// Bump when a migration is added below.
+pub const SCHEMA_VERSION: u32 = 1;
+
+pub static TABLES: &[TableSpec] = &[
+    // platform
+    crate::platform::store::meta::META.spec(),
+    crate::platform::blobs::BLOB_REFS.spec(),
+    crate::platform::settings::SETTINGS.spec(),
+    crate::platform::audit::AUDIT.spec(),
+    crate::platform::auth::session::SESSIONS.spec(),
+    crate::platform::auth::session::USER_SESSIONS.spec(),
+    crate::platform::auth::credentials::CREDENTIALS.spec(),
+    crate::platform::auth::roles::ADMINS.spec(),
+    // accounts
+    crate::accounts::tokens::ACCOUNT_TOKENS.spec(),
+    // org
+    crate::org::store::DEPARTMENTS.spec(),
+    crate::org::store::MEMBERS.spec(),
+    crate::org::store::MEMBER_USERIDS.spec(),
+    crate::org::store::MEMBER_MOBILES.spec(),
+    crate::org::store::MEMBER_EMAILS.spec(),
+    crate::org::store::DEPARTMENT_MEMBERS.spec(),
+    crate::org::store::MEMBER_SEARCH.spec(),
+    crate::org::store::TAGS.spec(),
+    crate::org::store::TAG_NAMES.spec(),
+];
+
+pub static MIGRATIONS: &[Migration] = &[];
+
+pub static SCHEMA: Schema = Schema { tables: TABLES, version: SCHEMA_VERSION, migrations: MIGRATIONS };
