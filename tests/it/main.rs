@@ -2,4 +2,5 @@
 //! cheap).
 
 mod common;
+mod crash;
 mod smoke;

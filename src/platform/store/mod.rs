@@ -205,3 +205,6 @@ impl Store {
         &self.inner.db
     }
 }
+
+#[cfg(test)]
+mod tests;
