@@ -22,8 +22,12 @@ use std::time::Instant;
 pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform> {
     let dir = config.data_dir.clone();
     std::fs::create_dir_all(&dir)?;
-    let (store, state) = Store::open(&dir, &crate::schema::SCHEMA, clock, &|_store| {
-        features_before_migration(&dir)
+    // A restore staged by the admin console (or interrupted) is finished before opening.
+    if crate::platform::backup::apply_pending_restore(&dir)? {
+        tracing::warn!("a staged restore was applied");
+    }
+    let (store, state) = Store::open(&dir, &crate::schema::SCHEMA, clock, &|store| {
+        features_before_migration(&dir, store)
     })?;
     tracing::info!(?state, path = %store.path().display(), "storage ready");
     let blobs = Blobs::open(dir.join("blobs"))?;
@@ -38,6 +42,7 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
         setup_done: AtomicBool::new(setup_done),
         control_token: crate::platform::auth::session::random_token(),
         shutdown,
+        search: crate::platform::search::Search::new(crate::platform::search::index_dir(&dir)),
     })
 }
 
@@ -201,7 +206,10 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::setup::api::routes)
             .configure(crate::accounts::api::routes)
             .configure(crate::org::api::routes)
-            .configure(crate::admin::api::routes),
+            .configure(crate::org::search_api::routes)
+            .configure(crate::org::import::api::routes)
+            .configure(crate::admin::api::routes)
+            .configure(crate::admin::backup::routes),
     );
 }
 
@@ -210,13 +218,26 @@ fn features_is_setup_done(store: &Store) -> AppResult<bool> {
 }
 
 /// Before a schema migration: an automatic backup into `backups/`.
-fn features_before_migration(dir: &std::path::Path) -> AppResult<()> {
+fn features_before_migration(dir: &std::path::Path, store: &Store) -> AppResult<()> {
     tracing::warn!(dir = %dir.display(), "schema migration pending; taking an automatic backup first");
+    let blobs = Blobs::open(dir.join("blobs"))?;
+    let path = crate::platform::backup::run_scheduled(store, &blobs, &dir.join("backups"), usize::MAX)?;
+    tracing::info!(path = %path.display(), "pre-migration backup written");
     Ok(())
 }
 
-fn features_start_background_jobs(_p: &web::Data<Platform>) {}
+fn features_start_background_jobs(p: &web::Data<Platform>) {
+    crate::admin::backup::start_schedule(p);
+    if let Err(e) = p.search.start(p.store.clone(), Arc::new(features_search_documents)) {
+        tracing::error!(error = %e, "cannot start the search indexer");
+    }
+}
 
-fn features_metrics(_p: &Platform) -> Vec<(&'static str, &'static str, f64)> {
-    Vec::new()
+/// Every search document of every feature, from one snapshot (index rebuilds).
+pub fn features_search_documents(txn: &redb::ReadTransaction) -> AppResult<Vec<crate::platform::search::SearchDoc>> {
+    crate::org::search_api::documents(txn)
+}
+
+fn features_metrics(p: &Platform) -> Vec<(&'static str, &'static str, f64)> {
+    p.search.gauges(&p.store)
 }

@@ -94,7 +94,6 @@ fn dispatch(cli: Cli) -> AppResult<ExitCode> {
 
 fn serve(config: Config) -> AppResult<ExitCode> {
     loop {
-        crate::ops::apply_pending_restore(&config)?;
         let listener = std::net::TcpListener::bind(config.listen)
             .map_err(|e| AppError::unavailable(format!("cannot listen on {}: {e}", config.listen)))?;
         let platform = actix_web::web::Data::new(crate::app::build_platform(config.clone(), Arc::new(SystemClock))?);

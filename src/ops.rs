@@ -12,24 +12,95 @@ fn open_offline(config: &Config) -> AppResult<crate::platform::Platform> {
     crate::app::build_platform(config.clone(), Arc::new(SystemClock))
 }
 
-pub fn backup(_config: &Config, _out: &Path) -> AppResult<ExitCode> {
-    Err(AppError::unavailable("backup is not wired yet"))
+/// `officebox backup --out FILE`: from the running server when there is one (online, while it
+/// keeps serving), otherwise by opening the stopped data directory.
+pub fn backup(config: &Config, out: &Path) -> AppResult<ExitCode> {
+    let tmp = out.with_extension("zip.part");
+    let manifest_note = match running_server(config) {
+        Some((url, token)) => {
+            let mut res = reqwest::blocking::Client::builder()
+                .timeout(None)
+                .build()
+                .map_err(AppError::internal)?
+                .post(format!("{url}/api/v1/local/backup"))
+                .bearer_auth(token)
+                .send()
+                .map_err(|e| AppError::unavailable(format!("the running server at {url} did not answer: {e}")))?;
+            if !res.status().is_success() {
+                let body = res.text().unwrap_or_default();
+                return Err(AppError::unavailable(format!("the running server refused the backup: {body}")));
+            }
+            let mut f = std::fs::File::create(&tmp)?;
+            res.copy_to(&mut f).map_err(|e| AppError::unavailable(format!("backup download failed: {e}")))?;
+            f.sync_all()?;
+            format!("from the running server at {url}")
+        }
+        None => {
+            let p = open_offline(config)?;
+            crate::platform::backup::backup_to_file(&p.store, &p.blobs, &tmp)?;
+            format!("from {}", config.data_dir.display())
+        }
+    };
+    std::fs::rename(&tmp, out)?;
+    let size = std::fs::metadata(out)?.len();
+    println!("Backup written to {} ({} bytes) {manifest_note}", out.display(), size);
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn restore(_config: &Config, _file: &Path) -> AppResult<ExitCode> {
-    Err(AppError::unavailable("restore is not wired yet"))
+/// The URL and control token of a server running on this data directory, if any.
+fn running_server(config: &Config) -> Option<(String, String)> {
+    let text = std::fs::read_to_string(config.data_dir.join("run.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let url = v["url"].as_str()?.to_owned();
+    let token = v["control_token"].as_str()?.to_owned();
+    // A stale run.json (crashed server) has nobody listening.
+    reqwest::blocking::get(format!("{url}/healthz")).ok()?.status().is_success().then_some((url, token))
 }
 
-pub fn apply_pending_restore(_config: &Config) -> AppResult<()> {
-    Ok(())
+/// `officebox restore FILE` with the server stopped.
+pub fn restore(config: &Config, file: &Path) -> AppResult<ExitCode> {
+    let m = crate::platform::backup::restore_offline(file, &config.data_dir)?;
+    println!(
+        "Restored {} tables and {} files from {} (made by OfficeBox {}) into {}",
+        m.tables.len(),
+        m.blobs.len(),
+        file.display(),
+        m.app_version,
+        config.data_dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
-pub fn check(_config: &Config) -> AppResult<ExitCode> {
-    Err(AppError::unavailable("check is not wired yet"))
+/// `officebox check`: redb's own integrity check, then every row and every stored file.
+pub fn check(config: &Config) -> AppResult<ExitCode> {
+    let db = config.data_dir.join("data.redb");
+    if !db.is_file() {
+        return Err(AppError::not_found(&format!("database {}", db.display())));
+    }
+    {
+        let _lock = crate::platform::store::lock_data_dir(&config.data_dir)?;
+        let ok = crate::platform::backup::check_redb_integrity(&db)?;
+        println!("database file: {}", if ok { "ok" } else { "repaired on open" });
+    }
+    let p = open_offline(config)?;
+    let report = crate::platform::backup::check(&p.store, &p.blobs)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-pub fn reindex(_config: &Config) -> AppResult<ExitCode> {
-    Err(AppError::unavailable("reindex is not wired yet"))
+/// `officebox reindex` (server stopped): rebuild `index/` from the database.
+pub fn reindex(config: &Config) -> AppResult<ExitCode> {
+    let p = open_offline(config)?;
+    let s = crate::platform::search::rebuild(&p.store, p.search.dir(), &crate::app::features_search_documents)?;
+    println!(
+        "Reindexed {} documents ({} skipped) through seq {} in {:.2} s; {} outbox rows trimmed.",
+        s.docs,
+        s.skipped,
+        s.seq,
+        s.elapsed.as_secs_f64(),
+        s.trimmed
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Set a new random password for a member and print it; they must change it at next sign-in.

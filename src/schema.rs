@@ -17,6 +17,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::platform::auth::session::USER_SESSIONS.spec(),
     crate::platform::auth::credentials::CREDENTIALS.spec(),
     crate::platform::auth::roles::ADMINS.spec(),
+    crate::platform::search::SEARCH_OUTBOX.spec(),
     // accounts
     crate::accounts::tokens::ACCOUNT_TOKENS.spec(),
     // org

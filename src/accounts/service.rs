@@ -32,9 +32,9 @@ pub fn me(p: &Platform, user_id: u64, csrf: &str) -> AppResult<serde_json::Value
     }))
 }
 
-/// Start a fresh session (ending the one the browser had, so ids rotate on every sign-in) and
-/// answer with `Me` and the cookie.
-pub async fn signed_in_response(p: &Platform, req: &HttpRequest, user_id: u64, status: StatusCode) -> AppResult<HttpResponse> {
+/// Start a fresh session (ending the one the browser had, so ids rotate on every sign-in).
+/// Returns the cookie token and the session's CSRF token.
+async fn start_session(p: &Platform, req: &HttpRequest, user_id: u64) -> AppResult<(String, String)> {
     let ip = client_ip(req, p.config.trust_proxy);
     let ua = user_agent(req);
     let previous = req.cookie(session::COOKIE).map(|c| session::token_hash(c.value()));
@@ -47,7 +47,13 @@ pub async fn signed_in_response(p: &Platform, req: &HttpRequest, user_id: u64, s
             session::create(tx, user_id, &ip, &ua)
         })
         .await?;
-    let body = me(p, user_id, &rec.csrf)?;
+    Ok((token, rec.csrf))
+}
+
+/// Start a fresh session and answer with `Me` and the cookie.
+pub async fn signed_in_response(p: &Platform, req: &HttpRequest, user_id: u64, status: StatusCode) -> AppResult<HttpResponse> {
+    let (token, csrf) = start_session(p, req, user_id).await?;
+    let body = me(p, user_id, &csrf)?;
     Ok(HttpResponse::build(status).cookie(session_cookie(&token, is_https(req, p))).json(body))
 }
 
@@ -69,10 +75,6 @@ fn invalid_credentials() -> AppError {
 /// answer after the same bcrypt work; both are throttled per account and per IP.
 pub async fn login(p: &Platform, req: &HttpRequest, login: &str, pw: &str) -> AppResult<HttpResponse> {
     let ip = client_ip(req, p.config.trust_proxy);
-    let key = login.trim().to_lowercase();
-    if let Some(wait) = p.throttle.check(&key, &ip, p.now_ms()) {
-        return Err(AppError::too_many(wait));
-    }
     let (member, hash) = {
         let txn = p.store.begin_read()?;
         match org::find_by_login(&txn, login)? {
@@ -83,6 +85,14 @@ pub async fn login(p: &Platform, req: &HttpRequest, login: &str, pw: &str) -> Ap
             None => (None, None),
         }
     };
+    // Throttle per account, whichever of its logins (id, mobile in any notation, email) is used.
+    let key = match &member {
+        Some(m) => format!("member:{}", m.id),
+        None => format!("login:{}", login.trim().to_lowercase()),
+    };
+    if let Some(wait) = p.throttle.check(&key, &ip, p.now_ms()) {
+        return Err(AppError::too_many(wait));
+    }
     let ok = password::verify(pw.to_owned(), hash, p.config.bcrypt_cost).await?;
     let member = match (ok, member) {
         (true, Some(m)) => m,
@@ -142,7 +152,9 @@ pub async fn change_password(p: &Platform, req: &HttpRequest, auth: &Auth, old: 
             audit::record(tx, &actor, "auth.password_changed", format!("member:{user_id}"), json!({}))
         })
         .await?;
-    signed_in_response(p, req, auth.user_id, StatusCode::OK).await
+    // 204 as documented: the new cookie comes with it, the new CSRF token from `/auth/me`.
+    let (token, _) = start_session(p, req, auth.user_id).await?;
+    Ok(HttpResponse::NoContent().cookie(session_cookie(&token, is_https(req, p))).finish())
 }
 
 #[derive(Serialize)]
@@ -220,6 +232,9 @@ fn managed_member(p: &Platform, ctx: &AdminCtx, id: u64) -> AppResult<Member> {
     let tree = crate::org::store::tree(&txn)?;
     if !crate::org::tree::Scope::of(&ctx.role, &tree).contains_member(&m.department_ids) {
         return Err(crate::org::members::out_of_scope());
+    }
+    if !ctx.role.is_super() && roles::role_of(&txn, id)?.is_some() {
+        return Err(crate::org::members::admin_protected());
     }
     Ok(m)
 }

@@ -2,4 +2,5 @@
 //! settings, the audit log. Owns no tables (roles, settings and audit live in the platform).
 
 pub mod api;
+pub mod backup;
 pub mod service;

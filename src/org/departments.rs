@@ -113,10 +113,10 @@ pub async fn update(p: &Platform, ctx: &AdminCtx, id: u64, patch: DepartmentPatc
             }
             if let Some(leaders) = &patch.leader_ids {
                 let mut leaders = leaders.clone();
-                leaders.dedup();
+                super::members::dedup_keep_order(&mut leaders);
                 for l in &leaders {
                     let m = store::member_in(tx, *l)?.ok_or_else(|| AppError::invalid("leader_ids", "unknown_member", "A leader does not exist"))?;
-                    if !m.department_ids.contains(&id) {
+                    if !m.department_ids.contains(&id) || m.status == super::model::MemberStatus::Left {
                         return Err(AppError::invalid("leader_ids", "validation_failed", format!("{} is not a member of this department", m.name)));
                     }
                 }

@@ -30,7 +30,20 @@ pub fn target(m: &Member) -> String {
 
 /// Apply `input` to `m`, validating every field against the org. Used by create, update and
 /// the Excel import. `scope` limits which departments may be added or removed.
+/// Branch admins (a `Departments` scope) may not change an administrator's record.
 pub fn apply_input(tx: &Tx, tree: &Tree, scope: &Scope, m: &mut Member, input: &MemberInput, fields: &CustomFields) -> AppResult<()> {
+    let protected = m.id != 0
+        && matches!(scope, Scope::Departments(_))
+        && crate::platform::auth::roles::ADMINS.open(tx.txn)?.get(&m.id)?.is_some();
+    let before = protected.then(|| m.clone());
+    apply_fields(tx, tree, scope, m, input, fields)?;
+    if before.is_some_and(|b| b != *m) {
+        return Err(admin_protected());
+    }
+    Ok(())
+}
+
+fn apply_fields(tx: &Tx, tree: &Tree, scope: &Scope, m: &mut Member, input: &MemberInput, fields: &CustomFields) -> AppResult<()> {
     if let Some(v) = &input.userid {
         m.userid = validate_userid(v)?;
     }
@@ -82,7 +95,7 @@ pub fn apply_input(tx: &Tx, tree: &Tree, scope: &Scope, m: &mut Member, input: &
     apply_departments(tree, scope, m, input)?;
     if let Some(sups) = &input.supervisor_ids {
         let mut sups = sups.clone();
-        sups.dedup();
+        dedup_keep_order(&mut sups);
         if sups.len() > 5 {
             return Err(AppError::invalid("supervisor_ids", "validation_failed", "At most 5 direct supervisors"));
         }
@@ -102,7 +115,7 @@ pub fn apply_input(tx: &Tx, tree: &Tree, scope: &Scope, m: &mut Member, input: &
 fn apply_departments(tree: &Tree, scope: &Scope, m: &mut Member, input: &MemberInput) -> AppResult<()> {
     if let Some(depts) = &input.department_ids {
         let mut depts = depts.clone();
-        depts.dedup();
+        dedup_keep_order(&mut depts);
         if depts.is_empty() {
             return Err(AppError::invalid("department_ids", "department_required", "A member belongs to at least one department"));
         }
@@ -129,12 +142,35 @@ fn apply_departments(tree: &Tree, scope: &Scope, m: &mut Member, input: &MemberI
     Ok(())
 }
 
+/// Remove repeated ids, keeping the first occurrence (the first department is the main one).
+pub fn dedup_keep_order(ids: &mut Vec<u64>) {
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(*id));
+}
+
+fn check_leader_of(m: &Member, leader_of: &[u64]) -> AppResult<()> {
+    if let Some(bad) = leader_of.iter().find(|d| !m.department_ids.contains(d)) {
+        return Err(AppError::invalid("leader_of", "validation_failed", format!("Department {bad} is not one of the member's departments")));
+    }
+    Ok(())
+}
+
+/// Leadership may only change in departments inside the admin's scope (a member of an inside
+/// and an outside department must not be made, or unmade, leader of the outside one).
+fn check_leader_scope(tree: &Tree, scope: &Scope, m: &Member, leader_of: Option<&[u64]>) -> AppResult<()> {
+    let Some(l) = leader_of else { return Ok(()) };
+    check_leader_of(m, l)?;
+    let changes = tree.by_id.values().any(|d| d.leader_ids.contains(&m.id) != l.contains(&d.id) && !scope.contains_department(d.id));
+    if changes {
+        return Err(out_of_scope());
+    }
+    Ok(())
+}
+
 /// Make department leader lists agree with `leader_of` (and drop departments the member left).
 pub fn sync_leaders(tx: &Tx, tree: &Tree, m: &Member, leader_of: Option<&[u64]>) -> AppResult<()> {
     if let Some(l) = leader_of {
-        if let Some(bad) = l.iter().find(|d| !m.department_ids.contains(d)) {
-            return Err(AppError::invalid("leader_of", "validation_failed", format!("Department {bad} is not one of the member's departments")));
-        }
+        check_leader_of(m, l)?;
     }
     for d in tree.by_id.values() {
         let is_leader = d.leader_ids.contains(&m.id);
@@ -178,6 +214,7 @@ pub async fn create(p: &Platform, ctx: &AdminCtx, input: MemberInput) -> AppResu
             apply_input(tx, &tree, &scope, &mut m, &input, &fields)?;
             m.id = tx.next_seq()?;
             m.status = if password_hash.is_some() { MemberStatus::Active } else { MemberStatus::Inactive };
+            check_leader_scope(&tree, &scope, &m, input.leader_of.as_deref())?;
             store::put_member(tx, None, &m)?;
             sync_leaders(tx, &tree, &m, input.leader_of.as_deref())?;
             if let Some(h) = &password_hash {
@@ -195,7 +232,16 @@ pub fn managed(tx: &Tx, tree: &Tree, role: &AdminRole, id: u64) -> AppResult<Mem
     if !Scope::of(role, tree).contains_member(&m.department_ids) {
         return Err(out_of_scope());
     }
+    if !role.is_super() && crate::platform::auth::roles::ADMINS.open(tx.txn)?.get(&id)?.is_some() {
+        return Err(admin_protected());
+    }
     Ok(m)
+}
+
+/// Branch admins never manage administrators' accounts: resetting a super admin's password or
+/// changing their email would hand over the wider role.
+pub fn admin_protected() -> AppError {
+    AppError::forbidden("Only super administrators can manage the accounts of administrators")
 }
 
 pub async fn update(p: &Platform, ctx: &AdminCtx, id: u64, input: MemberInput) -> AppResult<Member> {
@@ -210,6 +256,7 @@ pub async fn update(p: &Platform, ctx: &AdminCtx, id: u64, input: MemberInput) -
             let scope = Scope::of(&ctx.role, &tree);
             let mut m = old.clone();
             apply_input(tx, &tree, &scope, &mut m, &input, &CustomFields::load_in(tx)?)?;
+            check_leader_scope(&tree, &scope, &m, input.leader_of.as_deref())?;
             m.updated_at = tx.now;
             store::put_member(tx, Some(&old), &m)?;
             sync_leaders(tx, &tree, &m, input.leader_of.as_deref())?;

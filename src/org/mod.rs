@@ -4,9 +4,11 @@
 pub mod api;
 pub mod departments;
 pub mod directory;
+pub mod import;
 pub mod members;
 pub mod model;
 pub mod search;
+pub mod search_api;
 pub mod service;
 pub mod store;
 pub mod tags;

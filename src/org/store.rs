@@ -150,6 +150,7 @@ pub fn put_member(tx: &Tx, old: Option<&Member>, m: &Member) -> AppResult<()> {
         dm.put(&(*d, m.id), &())?;
     }
     MEMBER_SEARCH.open(tx.txn)?.put(&m.id, &search::haystack(&m.name, &m.alias, &m.userid, &m.mobile, &m.email))?;
+    super::search_api::index_member(tx, m)?;
     MEMBERS.open(tx.txn)?.put(&m.id, m)
 }
 

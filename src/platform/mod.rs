@@ -3,11 +3,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod blobs;
 pub mod clock;
 pub mod http;
 pub mod mail;
 pub mod metrics;
+pub mod search;
 pub mod settings;
 pub mod store;
 pub mod web;
@@ -29,6 +31,8 @@ pub struct Platform {
     pub control_token: String,
     /// Sends a graceful-shutdown request (e.g. after a staged restore) to the serve loop.
     pub shutdown: tokio::sync::watch::Sender<Option<Shutdown>>,
+    /// Full-text search (`index/`); its indexer thread starts with the background jobs.
+    pub search: search::Search,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

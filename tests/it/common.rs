@@ -228,3 +228,135 @@ impl Client {
 fn fxhash(s: &str) -> u64 {
     s.bytes().fold(1469598103934665603u64, |h, b| (h ^ b as u64).wrapping_mul(1099511628211))
 }
+
+// ---- helpers for the scenario modules (auth, org, matrix, admin, mail, enterprise) ----
+
+/// A valid 1×1 RGBA PNG.
+pub const PNG_1X1: [u8; 70] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49,
+    0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0, 0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d,
+    0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+pub fn png() -> Vec<u8> {
+    PNG_1X1.to_vec()
+}
+
+/// A password that satisfies the default policy and contains none of the test account ids.
+pub const MEMBER_PASSWORD: &str = "Pw-Sample-2024";
+
+/// A process-wide counter for unique names, account ids and mobile numbers.
+pub fn unique() -> u64 {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The `ob_session` value a response sets, if any (empty for a removal cookie).
+pub fn set_cookie_value(r: &Resp) -> Option<String> {
+    set_cookie_header(r).and_then(|h| h.split(';').next().and_then(|kv| kv.trim().strip_prefix("ob_session=")).map(str::to_owned))
+}
+
+/// The whole `Set-Cookie` header for `ob_session`.
+pub fn set_cookie_header(r: &Resp) -> Option<String> {
+    r.headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.trim_start().starts_with("ob_session="))
+        .map(str::to_owned)
+}
+
+/// The last path segment of an invitation / reset link: the token.
+pub fn token_of(link: &str) -> String {
+    link.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+impl Client {
+    /// A client whose cookie jar holds exactly this session token (to replay old cookies).
+    pub fn with_session(base: &str, token: &str) -> Client {
+        let jar = reqwest::cookie::Jar::default();
+        jar.add_cookie_str(&format!("ob_session={token}; Path=/"), &base.parse().expect("url"));
+        let http = Http::builder()
+            .cookie_provider(Arc::new(jar))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Client { http, base: base.to_owned(), csrf: RefCell::new("1".into()) }
+    }
+
+    pub fn csrf_token(&self) -> String {
+        self.csrf.borrow().clone()
+    }
+
+    /// Send a request built by hand (e.g. without the CSRF header).
+    pub fn send_built(&self, rb: reqwest::blocking::RequestBuilder) -> Resp {
+        self.finish(rb)
+    }
+
+    /// A request builder on this client's cookie jar with no CSRF header.
+    pub fn raw(&self, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    /// `GET /auth/me` (refreshes the CSRF token), asserting success.
+    #[track_caller]
+    pub fn me(&self) -> Value {
+        self.get("/api/v1/auth/me").ok()
+    }
+
+    /// `POST /admin/members` with this body; asserts 201 and returns the member.
+    #[track_caller]
+    pub fn create_member_with(&self, body: Value) -> Value {
+        let r = self.post("/api/v1/admin/members", body);
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        r.body["member"].clone()
+    }
+
+    /// A member without a password (status `inactive`) with a unique account id and mobile.
+    #[track_caller]
+    pub fn create_inactive_member(&self, userid: &str, dept: u64) -> u64 {
+        let m = self.create_member_with(
+            json!({ "userid": userid, "name": userid, "department_ids": [dept], "mobile": format!("137{:08}", unique()) }),
+        );
+        m["id"].as_u64().expect("id")
+    }
+
+    /// Grant an admin role (as a super admin).
+    #[track_caller]
+    pub fn grant(&self, member_id: u64, role: Value) {
+        self.put(&format!("/api/v1/admin/admins/{member_id}"), role).ok();
+    }
+
+    /// Every audit entry matching `query` (e.g. `action=member.`), newest first, following cursors.
+    #[track_caller]
+    pub fn audit(&self, query: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut cursor = String::new();
+        for _ in 0..1000 {
+            let page = self.get(&format!("/api/v1/admin/audit?limit=200&{query}&cursor={cursor}")).ok();
+            out.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = c.to_owned(),
+                None => return out,
+            }
+        }
+        panic!("audit paging did not end");
+    }
+
+    /// The department with this name (first match).
+    #[track_caller]
+    pub fn department_by_name(&self, name: &str) -> Value {
+        let deps = self.get("/api/v1/departments").ok();
+        deps["items"].as_array().and_then(|a| a.iter().find(|d| d["name"] == name).cloned()).expect("department")
+    }
+}
+
+impl TestServer {
+    /// Create an active member with `MEMBER_PASSWORD` in `dept` and sign them in.
+    #[track_caller]
+    pub fn member(&self, admin: &Client, userid: &str, dept: u64) -> (u64, Client) {
+        let id = admin.create_member(userid, userid, dept, MEMBER_PASSWORD);
+        (id, Client::signed_in(&self.base, userid, MEMBER_PASSWORD))
+    }
+}

@@ -1,6 +1,12 @@
 //! API scenario tests against the real server (one test binary, many modules, so linking stays
 //! cheap).
 
+mod admin;
+mod auth;
+mod backup;
 mod common;
 mod crash;
+mod matrix;
+mod import;
+mod org;
 mod smoke;

@@ -120,6 +120,10 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
+    pub(crate) fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
     pub(crate) fn into_inner(self) -> R {
         self.inner
     }

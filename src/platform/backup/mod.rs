@@ -42,7 +42,7 @@ mod tests;
 
 pub use check::{check, check_redb_integrity, BadRow, CheckReport, TableCount};
 pub use restore::{apply_pending_restore, restore_into, restore_offline, stage_restore};
-pub use schedule::{backup_path, is_backup_name, list_backups, run_scheduled, BackupFile};
+pub use schedule::{backup_name, backup_path, is_backup_name, list_backups, run_scheduled, BackupFile};
 pub use verify::verify_archive;
 pub use write::{backup_to_file, create_backup};
 

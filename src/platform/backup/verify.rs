@@ -60,7 +60,13 @@ pub(crate) fn verify_with(path: &Path, limits: &Limits, schema: &Schema) -> AppR
 
 /// Cross-table checks done while a row streams past: the meta row agrees with the manifest, and
 /// every referenced blob is in the archive (ticked off from `blob_set`).
-fn check_row(m: &Manifest, blob_set: &mut HashSet<&str>, spec: &TableSpec, key: &KeyVal, value: &[u8]) -> AppResult<()> {
+fn check_row(
+    m: &Manifest,
+    blob_set: &mut HashSet<&str>,
+    spec: &TableSpec,
+    key: &KeyVal,
+    value: &[u8],
+) -> AppResult<()> {
     let KeyVal::Str(key) = key else { return Ok(()) };
     if spec.name == meta::META.name() {
         let v: Json = serde_json::from_slice(value).unwrap_or(Json::Null);
@@ -85,7 +91,9 @@ fn check_row(m: &Manifest, blob_set: &mut HashSet<&str>, spec: &TableSpec, key: 
 
 pub(crate) fn spec_of<'s>(schema: &'s Schema, name: &str) -> AppResult<&'s TableSpec> {
     schema.tables.iter().find(|s| s.name == name).ok_or_else(|| {
-        invalid_archive(format!("the archive has table {name:?}, which this OfficeBox does not know (made by another build?)"))
+        invalid_archive(format!(
+            "the archive has table {name:?}, which this OfficeBox does not know (made by another build?)"
+        ))
     })
 }
 
@@ -149,7 +157,8 @@ fn read_manifest(zip: &mut Zip, index: &HashMap<String, usize>, limits: &Limits)
     if bytes.len() as u64 > limits.max_manifest_bytes {
         return Err(invalid_archive("manifest.json is larger than the limit"));
     }
-    let probe: Json = serde_json::from_slice(&bytes).map_err(|e| invalid_archive(format!("manifest.json is not JSON: {e}")))?;
+    let probe: Json =
+        serde_json::from_slice(&bytes).map_err(|e| invalid_archive(format!("manifest.json is not JSON: {e}")))?;
     if probe.get("format").and_then(Json::as_str) != Some(FORMAT) {
         return Err(invalid_archive("not an OfficeBox backup (manifest.json has another format)"));
     }
@@ -242,7 +251,8 @@ pub(crate) fn check_digest(name: &str, got: (String, u64), size: u64, sha: &str)
 
 fn hash_entry(entry: impl Read, name: &str, size: u64, sha: &str) -> AppResult<()> {
     let mut r = HashRead::new(entry.take(size.saturating_add(1)));
-    std::io::copy(&mut r, &mut std::io::sink()).map_err(|e| invalid_archive(format!("entry {name} is damaged: {e}")))?;
+    std::io::copy(&mut r, &mut std::io::sink())
+        .map_err(|e| invalid_archive(format!("entry {name} is damaged: {e}")))?;
     check_digest(name, r.finish(), size, sha)
 }
 
@@ -265,11 +275,19 @@ pub(crate) fn read_table(
         let line = match lines.next_line() {
             Ok(Some(l)) => l,
             Ok(None) => break,
-            Err(e) => return Err(invalid_archive(format!("entry {} is damaged: line {}: {e}", t.entry, rows + 1))),
+            Err(e) => {
+                let why = if lines.get_ref().get_ref().size > t.size {
+                    format!("more than the {} bytes the manifest says", t.size)
+                } else {
+                    format!("line {}: {e}", rows + 1)
+                };
+                return Err(invalid_archive(format!("entry {} is damaged: {why}", t.entry)));
+            }
         };
         let bad = |why: String| invalid_archive(format!("entry {} line {}: {why}", t.entry, rows + 1));
         let (key, value) = parse_line(line).map_err(bad)?;
-        let k = KeyVal::from_json(spec.key, &key).ok_or_else(|| bad(format!("the key {key} does not fit the table")))?;
+        let k =
+            KeyVal::from_json(spec.key, &key).ok_or_else(|| bad(format!("the key {key} does not fit the table")))?;
         if prev.as_ref().is_some_and(|p| *p >= k) {
             return Err(bad("keys are not in strictly increasing order".into()));
         }

@@ -77,14 +77,14 @@ pub fn create_backup<W: Write + Seek>(store: &Store, blobs: &Blobs, out: W) -> A
             size: hashing.size,
         });
     }
+    // Keys only (the counts do not matter here), in key order.
     let mut blob_list = Vec::new();
-    if let Some(refs) = BLOB_REFS.read(&rtxn)? {
-        let mut buf = vec![0u8; COPY_BUF];
-        for row in refs.iter()? {
-            let (sha, _count) = row?;
-            blob_list.push(copy_blob(&mut zip, blobs, &sha, &mut buf)?);
-        }
-    }
+    let mut buf = vec![0u8; COPY_BUF];
+    registry::export(&rtxn, &BLOB_REFS.spec(), |key, _count| {
+        let sha = key.as_str().unwrap_or_default();
+        blob_list.push(copy_blob(&mut zip, blobs, sha, &mut buf)?);
+        Ok(())
+    })?;
     let manifest = Manifest {
         format: FORMAT.to_owned(),
         format_version: FORMAT_VERSION,
@@ -116,8 +116,7 @@ fn copy_blob<W: Write + Seek>(
     })?;
     let len = file.metadata()?.len();
     let entry = blob_entry_name(sha);
-    zip.start_file(entry.as_str(), options(CompressionMethod::Stored, len >= u64::from(u32::MAX)))
-        .map_err(zip_err)?;
+    zip.start_file(entry.as_str(), options(CompressionMethod::Stored, len >= u64::from(u32::MAX))).map_err(zip_err)?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     loop {
@@ -130,7 +129,9 @@ fn copy_blob<W: Write + Seek>(
         size += n as u64;
     }
     if hex::encode(hasher.finalize()) != sha {
-        return Err(backup_failed(format!("blob {sha} is damaged (its content does not match its hash); run `officebox check`")));
+        return Err(backup_failed(format!(
+            "blob {sha} is damaged (its content does not match its hash); run `officebox check`"
+        )));
     }
     Ok(BlobEntry { sha256: sha.to_owned(), size })
 }

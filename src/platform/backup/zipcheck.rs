@@ -23,6 +23,8 @@ const S_IFREG: u32 = 0o100_000;
 const S_IFLNK: u32 = 0o120_000;
 const S_IFDIR: u32 = 0o040_000;
 const UNIX: u16 = 3;
+/// External attributes of every entry we write: a regular file, mode 0600, no DOS bits.
+const ENTRY_ATTRS: u32 = (S_IFREG | 0o600) << 16;
 
 /// One entry as the central directory describes it (and its local header confirms).
 #[derive(Debug, Clone)]
@@ -75,7 +77,9 @@ fn find_directory<R: Read + Seek>(r: &mut R, len: u64) -> AppResult<(u64, u64, u
         ));
     }
     if f.u16(4) != 0 || f.u16(6) != 0 || f.u16(8) != f.u16(10) || f.u16(20) != 0 {
-        return Err(invalid_archive("the end-of-archive record is damaged (or the archive spans disks, or has a comment)"));
+        return Err(invalid_archive(
+            "the end-of-archive record is damaged (or the archive spans disks, or has a comment)",
+        ));
     }
     let (mut count, mut cd_size, mut cd_off) = (u64::from(f.u16(10)), u64::from(f.u32(12)), u64::from(f.u32(16)));
     let mut cd_end = len - 22;
@@ -92,7 +96,13 @@ fn find_directory<R: Read + Seek>(r: &mut R, len: u64) -> AppResult<(u64, u64, u
         let mut e = [0u8; 56];
         read_at(r, eocd64_off, &mut e)?;
         let e = Fields(&e);
-        if e.u32(0) != EOCD64_SIG || e.u64(4) != 44 || e.u32(16) != 0 || e.u32(20) != 0 || e.u64(24) != e.u64(32) {
+        let damaged = e.u32(0) != EOCD64_SIG
+            || e.u64(4) != 44
+            || e.u16(12) != e.u16(14)
+            || e.u32(16) != 0
+            || e.u32(20) != 0
+            || e.u64(24) != e.u64(32);
+        if damaged {
             return Err(invalid_archive("the zip64 end-of-archive record is damaged"));
         }
         let clamp = |v: u64, max: u64, small: u64| if v >= max { max == small } else { v == small };
@@ -131,10 +141,7 @@ pub(crate) fn unsafe_name(name: &str) -> Option<&'static str> {
 fn parse_central(rec: &[u8; 46], name: &[u8], extra: &[u8]) -> AppResult<RawEntry> {
     let f = Fields(rec);
     let name = std::str::from_utf8(name).map_err(|_| invalid_archive("an entry name is not UTF-8"))?.to_owned();
-    if let Some(why) = unsafe_name(&name) {
-        return Err(invalid_archive(format!("refusing entry {name:?}: its name contains {why}")));
-    }
-    let (made_by, flags, method) = (f.u16(4), f.u16(8), f.u16(10));
+    let (made_by, needed, flags, method) = (f.u16(4), f.u16(6), f.u16(8), f.u16(10));
     let mode = f.u32(38) >> 16;
     if made_by >> 8 != UNIX {
         return Err(invalid_archive(format!("entry {name:?} was not written by OfficeBox (no unix file mode)")));
@@ -144,6 +151,13 @@ fn parse_central(rec: &[u8; 46], name: &[u8], extra: &[u8]) -> AppResult<RawEntr
         S_IFLNK => return Err(invalid_archive(format!("refusing entry {name:?}: it is a symbolic link"))),
         S_IFDIR => return Err(invalid_archive(format!("refusing entry {name:?}: it is a directory"))),
         _ => return Err(invalid_archive(format!("refusing entry {name:?}: it is not a regular file"))),
+    }
+    if let Some(why) = unsafe_name(&name) {
+        return Err(invalid_archive(format!("refusing entry {name:?}: its name contains {why}")));
+    }
+    // Canonical form of our writer: mode exactly 0100600, "made by" = "needed to extract".
+    if f.u32(38) != ENTRY_ATTRS || made_by & 0xff != needed {
+        return Err(invalid_archive(format!("the directory record of {name:?} is damaged")));
     }
     if flags & 1 != 0 {
         return Err(invalid_archive(format!("entry {name:?} is encrypted")));

@@ -1,0 +1,313 @@
+//! Opening, rebuilding and feeding the index.
+//!
+//! Start: open `index/`; if it is missing, has no or another version file, does not open, fails
+//! its checksums or claims a sequence the database has not reached (a restored database), it is
+//! rebuilt from redb ([`rebuild`]). Then the one indexer thread drains the outbox in key order,
+//! at most [`CHUNK`] operations per tantivy commit, commits with the last applied sequence in
+//! the commit payload, reloads the reader, and trims the applied outbox rows. Whatever is left
+//! in the outbox at start (after a crash, or enqueued while stopped) is replayed the same way.
+
+use super::outbox::{self, OutboxOp, WAKE};
+use super::schema::{self, Fields};
+use super::{Live, SearchDoc, Shared};
+use crate::error::{AppError, AppResult};
+use crate::platform::store::{meta, Store};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Most operations per tantivy commit.
+pub const CHUNK: usize = 500;
+/// Safety-net poll when no nudge arrives.
+const POLL: Duration = Duration::from_millis(500);
+/// Least time between two commits while changes trickle in (each commit makes a segment).
+const MIN_COMMIT_GAP: Duration = Duration::from_millis(200);
+/// How long to wait for the writer's commit after a nudge that found nothing yet.
+const FOLLOW_MAX: Duration = Duration::from_secs(1);
+const RETRY: Duration = Duration::from_secs(5);
+/// Writer memory budgets (tantivy needs at least 15 MB per thread; we use one thread).
+const WRITER_BUDGET: usize = 32 * 1024 * 1024;
+const REBUILD_BUDGET: usize = 50 * 1024 * 1024;
+
+pub type SourceFn<'a> = &'a dyn Fn(&redb::ReadTransaction) -> AppResult<Vec<SearchDoc>>;
+
+pub(crate) fn ti(e: impl std::fmt::Display) -> AppError {
+    AppError::internal(format!("search index: {e}"))
+}
+
+fn payload(seq: u64) -> String {
+    serde_json::json!({ "seq": seq }).to_string()
+}
+
+fn payload_seq(p: Option<&str>) -> Option<u64> {
+    serde_json::from_str::<serde_json::Value>(p?).ok()?.get("seq")?.as_u64()
+}
+
+#[derive(Debug, Clone)]
+pub struct RebuildStats {
+    pub docs: u64,
+    pub skipped: u64,
+    /// The database sequence the new index reflects.
+    pub seq: u64,
+    pub trimmed: u64,
+    pub elapsed: Duration,
+}
+
+/// Rebuild the index from redb: all documents of one snapshot go into a fresh `index.tmp/`,
+/// which replaces `index_dir` once committed; then outbox rows up to the snapshot's sequence
+/// (already reflected in it) are trimmed. Run by the indexer at start and by `officebox reindex`
+/// (server stopped); never while another indexer has `index_dir` open.
+pub fn rebuild(store: &Store, index_dir: &Path, source: SourceFn) -> AppResult<RebuildStats> {
+    rebuild_until(store, index_dir, source, &|| false)
+}
+
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "index".into());
+    dir.with_file_name(format!("{name}.{suffix}"))
+}
+
+pub(crate) fn rebuild_until(store: &Store, dir: &Path, source: SourceFn, stop: &dyn Fn() -> bool) -> AppResult<RebuildStats> {
+    let started = Instant::now();
+    let (seq, docs) = {
+        let txn = store.begin_read()?;
+        (meta::current_seq(&txn)?, source(&txn)?)
+    };
+    let tmp = sibling(dir, "tmp");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    std::fs::create_dir_all(&tmp)?;
+    let (schema, fields) = schema::build();
+    let index = Index::create_in_dir(&tmp, schema).map_err(ti)?;
+    schema::register_tokenizers(&index);
+    let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, REBUILD_BUDGET).map_err(ti)?;
+    let (mut n, mut skipped) = (0u64, 0u64);
+    for d in &docs {
+        if n % 1000 == 0 && stop() {
+            return Err(AppError::unavailable("search rebuild interrupted by shutdown"));
+        }
+        match writer.add_document(schema::to_document(&fields, d)) {
+            Ok(_) => n += 1,
+            Err(e) => {
+                skipped += 1;
+                tracing::error!(key = %d.key, error = %e, "search: document skipped during rebuild");
+            }
+        }
+    }
+    let mut commit = writer.prepare_commit().map_err(ti)?;
+    commit.set_payload(&payload(seq));
+    commit.commit().map_err(ti)?;
+    writer.wait_merging_threads().map_err(ti)?;
+    drop(index);
+    schema::write_version(&tmp)?;
+    swap_in(dir, &tmp)?;
+    let trimmed = store.write_blocking(move |tx| outbox::trim(tx, seq))?;
+    Ok(RebuildStats { docs: n, skipped, seq, trimmed, elapsed: started.elapsed() })
+}
+
+/// Replace `dir` by `tmp`. A crash in between leaves no `dir`, which the next start rebuilds.
+fn swap_in(dir: &Path, tmp: &Path) -> AppResult<()> {
+    let old = sibling(dir, "old");
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    if std::fs::symlink_metadata(dir).is_ok() {
+        std::fs::rename(dir, &old)?;
+    }
+    std::fs::rename(tmp, dir)?;
+    if let Some(parent) = dir.parent() {
+        if let Ok(d) = std::fs::File::open(parent) {
+            let _ = d.sync_all();
+        }
+    }
+    if old.exists() {
+        if let Err(e) = std::fs::remove_dir_all(&old) {
+            tracing::warn!(dir = %old.display(), error = %e, "could not remove the previous search index");
+        }
+    }
+    Ok(())
+}
+
+/// Open a usable index or say why not.
+fn try_open(dir: &Path, db_seq: u64) -> Result<(Index, IndexReader, u64), String> {
+    if !dir.is_dir() {
+        return Err("missing".into());
+    }
+    match schema::read_version(dir) {
+        None => return Err(format!("no readable {}", schema::VERSION_FILE)),
+        Some(v) if v != schema::INDEX_SCHEMA => return Err(format!("index schema {v}, this build uses {}", schema::INDEX_SCHEMA)),
+        Some(_) => {}
+    }
+    let index = Index::open_in_dir(dir).map_err(|e| format!("does not open: {e}"))?;
+    if index.schema() != schema::build().0 {
+        return Err("fields differ from this build".into());
+    }
+    let damaged = index.validate_checksum().map_err(|e| format!("checksum check failed: {e}"))?;
+    if !damaged.is_empty() {
+        return Err(format!("damaged files: {damaged:?}"));
+    }
+    schema::register_tokenizers(&index);
+    let metas = index.load_metas().map_err(|e| format!("meta.json: {e}"))?;
+    let seq = payload_seq(metas.payload.as_deref()).ok_or("no sequence in the commit payload")?;
+    if seq > db_seq {
+        return Err(format!("index is at seq {seq} but the database only at {db_seq} (restored?)"));
+    }
+    let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| format!("reader: {e}"))?;
+    Ok((index, reader, seq))
+}
+
+/// Open `dir`, rebuilding it first when it is unusable.
+fn open_or_rebuild(shared: &Shared, store: &Store, source: SourceFn) -> AppResult<(Index, IndexReader, u64)> {
+    let db_seq = meta::current_seq(&store.begin_read()?)?;
+    match try_open(&shared.dir, db_seq) {
+        Ok(opened) => return Ok(opened),
+        Err(why) => tracing::warn!(dir = %shared.dir.display(), reason = %why, "search index unusable; rebuilding from the database"),
+    }
+    *shared.status.lock() = "rebuilding";
+    let stop = || shared.stop.load(Ordering::SeqCst);
+    let s = rebuild_until(store, &shared.dir, source, &stop)?;
+    tracing::info!(docs = s.docs, skipped = s.skipped, seq = s.seq, ms = s.elapsed.as_millis() as u64, "search index rebuilt");
+    try_open(&shared.dir, u64::MAX).map_err(|why| ti(format!("the rebuilt index does not open: {why}")))
+}
+
+struct Feeder<'a> {
+    store: &'a Store,
+    writer: IndexWriter<TantivyDocument>,
+    reader: IndexReader,
+    fields: Fields,
+    /// Seq in the last durable commit.
+    committed: u64,
+    /// Seq of the last op handed to the writer.
+    added: u64,
+    uncommitted: usize,
+    last_commit: Instant,
+}
+
+impl Feeder<'_> {
+    /// Apply up to CHUNK committed outbox rows after `added`. Returns how many.
+    fn drain_chunk(&mut self) -> AppResult<usize> {
+        let rows = outbox::read_after(&self.store.begin_read()?, self.added, CHUNK - self.uncommitted.min(CHUNK - 1))?;
+        for (seq, op) in &rows {
+            match op {
+                Some(OutboxOp::Upsert(doc)) => {
+                    self.writer.delete_term(Term::from_field_text(self.fields.key, &doc.key));
+                    if let Err(e) = self.writer.add_document(schema::to_document(&self.fields, doc)) {
+                        tracing::error!(seq, key = %doc.key, error = %e, "search: document skipped");
+                    }
+                }
+                Some(OutboxOp::Delete { key }) => {
+                    self.writer.delete_term(Term::from_field_text(self.fields.key, key));
+                }
+                None => {}
+            }
+            self.added = *seq;
+            self.uncommitted += 1;
+        }
+        Ok(rows.len())
+    }
+
+    fn commit(&mut self) {
+        let result = self.writer.prepare_commit().and_then(|mut c| {
+            c.set_payload(&payload(self.added));
+            c.commit()
+        });
+        if let Err(e) = result {
+            tracing::error!(error = %e, "search commit failed; retrying from the outbox");
+            if let Err(e) = self.writer.rollback() {
+                tracing::error!(error = %e, "search rollback failed");
+            }
+            self.added = self.committed;
+            self.uncommitted = 0;
+            self.last_commit = Instant::now();
+            return;
+        }
+        self.committed = self.added;
+        self.uncommitted = 0;
+        self.last_commit = Instant::now();
+        if let Err(e) = self.reader.reload() {
+            tracing::error!(error = %e, "search reader reload failed");
+        }
+        let through = self.committed;
+        if let Err(e) = self.store.write_blocking(move |tx| outbox::trim(tx, through)) {
+            tracing::warn!(error = %e, "search outbox trim failed; will retry after the next commit");
+        }
+    }
+}
+
+/// After a nudge that found nothing: the enqueuing transaction had not committed yet. Wait
+/// (briefly) for the writer's next commit after `commits_seen`.
+fn follow_commit(store: &Store, commits_seen: u64, stop: &dyn Fn() -> bool) {
+    let until = Instant::now() + FOLLOW_MAX;
+    while store.stats().commits.load(Ordering::SeqCst) <= commits_seen && Instant::now() < until && !stop() {
+        std::thread::sleep(Duration::from_millis(3));
+    }
+}
+
+/// The indexer thread.
+pub(crate) fn run(shared: Arc<Shared>, store: Store, source: super::Source) {
+    let stop = || shared.stop.load(Ordering::SeqCst);
+    let mut seen = WAKE.generation();
+    let (index, reader, seq) = loop {
+        match open_or_rebuild(&shared, &store, &*source) {
+            Ok(opened) => break opened,
+            Err(e) => {
+                tracing::error!(error = %e, "search index unavailable; retrying");
+                *shared.status.lock() = "failed";
+                WAKE.wait(&mut seen, RETRY, &stop);
+                if stop() {
+                    return;
+                }
+            }
+        }
+    };
+    let (fields, writer) = match (schema::fields_of(&index.schema()), index.writer_with_num_threads(1, WRITER_BUDGET)) {
+        (Ok(f), Ok(w)) => (f, w),
+        (Err(e), _) => return shared.fail(&e),
+        (_, Err(e)) => return shared.fail(&e),
+    };
+    *shared.live.write() = Some(Live { reader: reader.clone(), fields });
+    *shared.status.lock() = "ready";
+    tracing::info!(seq, "search indexer running");
+    let mut f = Feeder { store: &store, writer, reader, fields, committed: seq, added: seq, uncommitted: 0, last_commit: Instant::now() };
+    let mut follow: Option<u64> = None;
+    while !stop() {
+        let n = match f.drain_chunk() {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "search outbox read failed");
+                WAKE.wait(&mut seen, RETRY, &stop);
+                continue;
+            }
+        };
+        if f.uncommitted >= CHUNK {
+            f.commit();
+            continue;
+        }
+        if n > 0 {
+            follow = None;
+            continue;
+        }
+        if f.uncommitted > 0 {
+            let since = f.last_commit.elapsed();
+            if since >= MIN_COMMIT_GAP {
+                f.commit();
+            } else {
+                WAKE.wait(&mut seen, MIN_COMMIT_GAP - since, &stop);
+            }
+            continue;
+        }
+        if let Some(c) = follow.take() {
+            follow_commit(&store, c, &stop);
+            continue;
+        }
+        if WAKE.wait(&mut seen, POLL, &stop) {
+            follow = Some(store.stats().commits.load(Ordering::SeqCst));
+        }
+    }
+    if f.uncommitted > 0 {
+        f.commit();
+    }
+    *shared.live.write() = None;
+}

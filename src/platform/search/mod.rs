@@ -1,0 +1,173 @@
+//! Full-text search: a tantivy index in `<data>/index/` derived from redb, never the source of
+//! truth.
+//!
+//! - Features describe their objects as [`SearchDoc`]s and queue them with [`enqueue_upsert`] /
+//!   [`enqueue_delete`] in the SAME write transaction as the data (`search_outbox`, see
+//!   [`outbox`]).
+//! - One indexer thread ([`indexer`]) drains the outbox in sequence order, commits tantivy with
+//!   the last applied sequence in the commit payload, then trims the outbox. An acknowledged
+//!   write is searchable well within 2 s (nudge + commit gap of 200 ms; 500 ms poll as a net).
+//! - At start a missing, unreadable, corrupt or outdated index is rebuilt from redb through the
+//!   feature-supplied [`Source`]; `officebox reindex` calls [`rebuild`] by hand.
+//! - [`Search::search`] returns keys, titles and escaped snippets only. Callers MUST re-check
+//!   every hit against redb (existence, permission) before showing it.
+//!
+//! The platform knows no feature: pinyin and the other per-kind text come from the caller.
+
+pub mod indexer;
+pub mod outbox;
+pub mod query;
+pub mod schema;
+
+pub use indexer::{rebuild, RebuildStats};
+pub use outbox::{enqueue_delete, enqueue_upsert, OutboxOp, SEARCH_OUTBOX};
+pub use query::Hit;
+
+use crate::error::{AppError, AppResult};
+use crate::platform::store::Store;
+use parking_lot::{Mutex, RwLock};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tantivy::IndexReader;
+
+/// One searchable object. `key` is unique across kinds ("person:123"); `pinyin` holds extra
+/// whitespace-free keys (full pinyin, initials) matched exactly and by prefix.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SearchDoc {
+    pub key: String,
+    pub kind: String,
+    pub title: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub pinyin: Vec<String>,
+    /// When the object last changed (UTC ms).
+    #[serde(default)]
+    pub at: i64,
+}
+
+/// Every document that should be in the index, read from one snapshot (used to rebuild).
+pub type Source = Arc<dyn Fn(&redb::ReadTransaction) -> AppResult<Vec<SearchDoc>> + Send + Sync>;
+
+/// The index directory inside a data directory.
+pub fn index_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("index")
+}
+
+/// What queries use: the reader the indexer reloads after each commit.
+#[derive(Clone)]
+pub(crate) struct Live {
+    pub reader: IndexReader,
+    pub fields: schema::Fields,
+}
+
+pub(crate) struct Shared {
+    pub dir: PathBuf,
+    pub live: RwLock<Option<Live>>,
+    pub stop: AtomicBool,
+    /// "stopped" | "starting" | "rebuilding" | "ready" | "failed"
+    pub status: Mutex<&'static str>,
+}
+
+impl Shared {
+    fn fail(&self, e: &dyn std::fmt::Display) {
+        tracing::error!(error = %e, "search indexer cannot start");
+        *self.status.lock() = "failed";
+    }
+}
+
+/// The search service held by the platform. Dropping it stops and joins the indexer thread
+/// (which holds a clone of the store, so the data directory lock is released after it).
+pub struct Search {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Search {
+    /// A search service for `index_dir`; nothing runs until [`Search::start`].
+    pub fn new(index_dir: PathBuf) -> Search {
+        let shared = Shared { dir: index_dir, live: RwLock::new(None), stop: AtomicBool::new(false), status: Mutex::new("stopped") };
+        Search { shared: Arc::new(shared), thread: Mutex::new(None) }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// Start the indexer thread (opens or rebuilds the index, then follows the outbox). Calling
+    /// it again does nothing.
+    pub fn start(&self, store: Store, source: Source) -> AppResult<()> {
+        let mut slot = self.thread.lock();
+        if slot.is_some() {
+            return Ok(());
+        }
+        *self.shared.status.lock() = "starting";
+        let shared = self.shared.clone();
+        let handle = std::thread::Builder::new()
+            .name("officebox-indexer".into())
+            .spawn(move || {
+                let run = std::panic::AssertUnwindSafe(|| indexer::run(shared.clone(), store, source));
+                if std::panic::catch_unwind(run).is_err() {
+                    tracing::error!("the search indexer panicked; search stays on the last committed index");
+                    *shared.status.lock() = "failed";
+                }
+            })
+            .map_err(AppError::internal)?;
+        *slot = Some(handle);
+        Ok(())
+    }
+
+    /// "stopped", "starting", "rebuilding", "ready" or "failed".
+    pub fn status(&self) -> &'static str {
+        *self.shared.status.lock()
+    }
+
+    /// Best hits for `q` among `kinds` (all kinds when empty). Empty query -> no hits; `limit`
+    /// is clamped to 1..=50. While the index is being (re)built: `search_indexing` (503).
+    /// Blocking (CPU): call from `web::block` in handlers.
+    pub fn search(&self, q: &str, kinds: &[&str], limit: usize) -> AppResult<Vec<Hit>> {
+        if q.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let live = self.shared.live.read().clone();
+        match live {
+            Some(live) => query::run(&live, q, kinds, limit),
+            None => Err(AppError::new(
+                actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
+                "search_indexing",
+                "The search index is being built; try again in a moment",
+            )),
+        }
+    }
+
+    /// Prometheus gauges: outbox depth, documents in the index, whether the index is ready.
+    pub fn gauges(&self, store: &Store) -> Vec<(&'static str, &'static str, f64)> {
+        let depth = store.read(|txn| outbox::depth(txn)).unwrap_or(0);
+        let docs = self.shared.live.read().as_ref().map(|l| l.reader.searcher().num_docs()).unwrap_or(0);
+        vec![
+            ("officebox_search_outbox_depth", "Search index changes waiting for the indexer.", depth as f64),
+            ("officebox_search_documents", "Documents in the search index.", docs as f64),
+            ("officebox_search_ready", "1 when the search index is open and followed.", f64::from(u8::from(self.status() == "ready"))),
+        ]
+    }
+
+    /// Stop the indexer (it commits what it has applied) and wait for it.
+    pub fn stop(&self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        outbox::WAKE.nudge();
+        if let Some(t) = self.thread.lock().take() {
+            if t.join().is_err() {
+                tracing::error!("the search indexer panicked");
+            }
+        }
+        *self.shared.status.lock() = "stopped";
+    }
+}
+
+impl Drop for Search {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
