@@ -109,7 +109,6 @@ pub fn server(platform: web::Data<Platform>, listener: TcpListener) -> std::io::
             .app_data(web::QueryConfig::default().error_handler(|e, _| AppError::bad_request("bad_request", e.to_string()).into()))
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::not_found("object").into()))
             .app_data(web::PayloadConfig::default().limit(limit))
-            .wrap(crate::platform::web::security_headers())
             .wrap_fn(move |req, srv| {
                 let started = Instant::now();
                 let id = format!("{:x}", REQUEST_IDS.fetch_add(1, Ordering::Relaxed));
@@ -134,6 +133,8 @@ pub fn server(platform: web::Data<Platform>, listener: TcpListener) -> std::io::
                     Ok(res)
                 }
             })
+            // Outermost, so answers refused by the gate above carry the headers too.
+            .wrap(crate::platform::web::security_headers())
             .configure(configure)
     })
     .on_connect(move |_, ext| {
@@ -221,7 +222,11 @@ fn features_is_setup_done(store: &Store) -> AppResult<bool> {
 fn features_before_migration(dir: &std::path::Path, store: &Store) -> AppResult<()> {
     tracing::warn!(dir = %dir.display(), "schema migration pending; taking an automatic backup first");
     let blobs = Blobs::open(dir.join("blobs"))?;
-    let path = crate::platform::backup::run_scheduled(store, &blobs, &dir.join("backups"), usize::MAX)?;
+    // Named outside the daily pattern so the schedule never prunes it.
+    let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+    let path = dir.join("backups").join(format!("pre-migration-{stamp}.zip"));
+    std::fs::create_dir_all(dir.join("backups"))?;
+    crate::platform::backup::backup_to_file(store, &blobs, &path)?;
     tracing::info!(path = %path.display(), "pre-migration backup written");
     Ok(())
 }

@@ -15,8 +15,10 @@ fn open_offline(config: &Config) -> AppResult<crate::platform::Platform> {
 /// `officebox backup --out FILE`: from the running server when there is one (online, while it
 /// keeps serving), otherwise by opening the stopped data directory.
 pub fn backup(config: &Config, out: &Path) -> AppResult<ExitCode> {
-    let tmp = out.with_extension("zip.part");
-    let manifest_note = match running_server(config) {
+    if out.exists() {
+        return Err(AppError::conflict("file_exists", format!("{} already exists; choose another name", out.display())));
+    }
+    let note = match running_server(config) {
         Some((url, token)) => {
             let mut res = reqwest::blocking::Client::builder()
                 .timeout(None)
@@ -30,20 +32,22 @@ pub fn backup(config: &Config, out: &Path) -> AppResult<ExitCode> {
                 let body = res.text().unwrap_or_default();
                 return Err(AppError::unavailable(format!("the running server refused the backup: {body}")));
             }
-            let mut f = std::fs::File::create(&tmp)?;
-            res.copy_to(&mut f).map_err(|e| AppError::unavailable(format!("backup download failed: {e}")))?;
-            f.sync_all()?;
+            let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
+            res.copy_to(tmp.as_file_mut()).map_err(|e| AppError::unavailable(format!("backup download failed: {e}")))?;
+            tmp.as_file().sync_all()?;
+            tmp.persist_noclobber(out).map_err(|e| AppError::internal(e.error))?;
+            std::fs::File::open(parent)?.sync_all()?;
             format!("from the running server at {url}")
         }
         None => {
             let p = open_offline(config)?;
-            crate::platform::backup::backup_to_file(&p.store, &p.blobs, &tmp)?;
+            crate::platform::backup::backup_to_file(&p.store, &p.blobs, out)?;
             format!("from {}", config.data_dir.display())
         }
     };
-    std::fs::rename(&tmp, out)?;
     let size = std::fs::metadata(out)?.len();
-    println!("Backup written to {} ({} bytes) {manifest_note}", out.display(), size);
+    println!("Backup written to {} ({} bytes) {note}", out.display(), size);
     Ok(ExitCode::SUCCESS)
 }
 

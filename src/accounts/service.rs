@@ -219,6 +219,9 @@ pub struct LinkOut {
     pub qr_svg: String,
     pub expires_at: i64,
     pub emailed: bool,
+    /// Why the mail could not be sent, when one was asked for (the link works regardless).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_error: Option<String>,
 }
 
 fn qr_svg(link: &str) -> AppResult<String> {
@@ -256,6 +259,7 @@ async fn issue_link(p: &Platform, req: &HttpRequest, ctx: &AdminCtx, m: Member, 
         .await?;
     let link = format!("{}/{path}/{token}", base_url(req, p));
     let smtp = SmtpSettings::load(&p.store.begin_read()?)?;
+    let mut mail_error = None;
     let emailed = if send_email && smtp.is_usable() && !m.email.is_empty() {
         let ent = crate::setup::service::enterprise(&p.store.begin_read()?)?.name;
         let (subject, body) = match kind {
@@ -268,12 +272,20 @@ async fn issue_link(p: &Platform, req: &HttpRequest, ctx: &AdminCtx, m: Member, 
                 format!("{}，你好：\n\n请在 1 小时内打开下面的链接重置密码：\n{link}\n\nIf you did not ask for this, ignore this mail.\n", m.name),
             ),
         };
-        mail::send(&smtp, &m.email, &subject, &body).await?;
-        true
+        // The token exists already (and a new member may have just been created): a mail
+        // failure must not hide the link from the admin, who can pass it on by hand.
+        match mail::send(&smtp, &m.email, &subject, &body).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, member = m.id, "invitation / reset mail not sent");
+                mail_error = Some(e.message);
+                false
+            }
+        }
     } else {
         false
     };
-    Ok(LinkOut { qr_svg: qr_svg(&link)?, link, expires_at: rec.expires_at, emailed })
+    Ok(LinkOut { qr_svg: qr_svg(&link)?, link, expires_at: rec.expires_at, emailed, mail_error })
 }
 
 pub async fn invite(p: &Platform, req: &HttpRequest, ctx: &AdminCtx, member_id: u64, send_email: bool) -> AppResult<LinkOut> {
@@ -366,12 +378,22 @@ pub async fn forgot(p: &actix_web::web::Data<Platform>, req: &HttpRequest, login
     p.throttle.failed(&key, &ip, p.now_ms());
     let member = org::find_by_login(&p.store.begin_read()?, login)?.filter(|m| m.status == MemberStatus::Active && !m.email.is_empty());
     let Some(m) = member else { return Ok(()) };
-    let base = base_url(req, p);
+    // Not `base_url(req)`: anyone can send this request with a forged Host / X-Forwarded-Host and
+    // would receive the victim's reset token through the link. Use configured addresses only.
+    let base = if p.config.public_url.is_empty() {
+        crate::setup::service::enterprise(&p.store.begin_read()?)?.base_url
+    } else {
+        p.config.public_url.clone()
+    };
+    if base.is_empty() {
+        tracing::warn!("password reset mail not sent: set `public_url` so links in mails can be trusted");
+        return Ok(());
+    }
     let p = p.clone();
     actix_web::rt::spawn(async move {
         let user_id = m.id;
         let issued = p.store.write(move |tx| tokens::issue(tx, TokenKind::Reset, user_id)).await;
-        let (Ok((token, _)), Ok(smtp)) = (issued, p.store.read(|t| SmtpSettings::load(t))) else { return };
+        let (Ok((token, _)), Ok(smtp)) = (issued, p.store.read(SmtpSettings::load)) else { return };
         let link = format!("{base}/reset/{token}");
         let body = format!("{}，你好：\n\n请在 1 小时内打开下面的链接重置密码：\n{link}\n\nHello {}, open the link above within one hour to reset your password. If you did not ask for this, ignore this mail.\n", m.name, m.name);
         if let Err(e) = mail::send(&smtp, &m.email, "重置密码 / Reset your password", &body).await {

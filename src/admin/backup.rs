@@ -70,8 +70,11 @@ async fn fresh_backup(p: &P) -> AppResult<(std::fs::File, String)> {
         let dir = p2.config.data_dir.join("backups");
         std::fs::create_dir_all(&dir)?;
         let mut tmp = tempfile::tempfile_in(&dir)?;
-        backup::create_backup(&p2.store, &p2.blobs, &mut tmp)?;
-        tmp.flush()?;
+        {
+            let mut buffered = std::io::BufWriter::with_capacity(1 << 20, &mut tmp);
+            backup::create_backup(&p2.store, &p2.blobs, &mut buffered)?;
+            buffered.flush()?;
+        }
         use std::io::Seek;
         tmp.rewind()?;
         Ok(tmp)
@@ -126,16 +129,24 @@ async fn put_settings(p: P, auth: Auth, body: web::Json<BackupSettings>) -> AppR
 /// Receive the archive into the data directory, verify and stage it, then restart to apply.
 async fn restore(p: P, auth: Auth, mut mp: actix_multipart::Multipart) -> AppResult<HttpResponse> {
     let ctx = admin_ctx(&p, &auth, None)?;
-    let path = p.config.data_dir.join(".restore-upload.zip");
+    // A unique temp file inside the data directory (same disk as the restore), removed on drop.
+    let upload = tempfile::Builder::new().prefix(".restore-upload-").suffix(".zip").tempfile_in(&p.config.data_dir)?;
+    let path = upload.path().to_path_buf();
+    let limit = backup::Limits::default().max_total_bytes;
+    let mut size = 0u64;
     let mut received = false;
     while let Some(field) = mp.next().await {
         let mut field = field.map_err(|e| AppError::bad_request("bad_multipart", format!("Malformed upload: {e}")))?;
         if field.content_disposition().and_then(|c| c.get_name()) != Some("file") {
             continue;
         }
-        let mut out = std::fs::File::create(&path)?;
+        let mut out = upload.reopen()?;
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(|e| AppError::bad_request("upload_failed", format!("upload interrupted: {e}")))?;
+            size += chunk.len() as u64;
+            if size > limit {
+                return Err(AppError::payload_too_large(limit));
+            }
             out = web::block(move || out.write_all(&chunk).map(|_| out)).await.map_err(AppError::internal)??;
         }
         out.sync_all()?;
@@ -146,9 +157,8 @@ async fn restore(p: P, auth: Auth, mut mp: actix_multipart::Multipart) -> AppRes
         return Err(AppError::bad_request("file_missing", "The upload has no part named `file`"));
     }
     let (archive, dir) = (path.clone(), p.config.data_dir.clone());
-    let staged = web::block(move || backup::stage_restore(&archive, &dir)).await.map_err(AppError::internal)?;
-    let _ = std::fs::remove_file(&path);
-    let manifest = staged?;
+    let manifest = web::block(move || backup::stage_restore(&archive, &dir)).await.map_err(AppError::internal)??;
+    drop(upload);
     let actor = ctx.actor.clone();
     let created = manifest.created_at;
     p.store.write(move |tx| audit::record(tx, &actor, "backup.restored", "restore", json!({ "archive_created_at": created }))).await?;

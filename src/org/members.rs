@@ -195,7 +195,7 @@ pub fn sync_leaders(tx: &Tx, tree: &Tree, m: &Member, leader_of: Option<&[u64]>)
 pub async fn create(p: &Platform, ctx: &AdminCtx, input: MemberInput) -> AppResult<Member> {
     let password_hash = match input.initial_password.as_deref().filter(|s| !s.is_empty()) {
         Some(pw) => {
-            let policy = p.store.read(|t| crate::platform::auth::session::SecuritySettings::load(t))?.password;
+            let policy = p.store.read(crate::platform::auth::session::SecuritySettings::load)?.password;
             policy.check(pw, input.userid.as_deref().unwrap_or(""))?;
             Some(crate::platform::auth::password::hash(pw.to_owned(), p.config.bcrypt_cost).await?)
         }

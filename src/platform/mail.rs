@@ -65,11 +65,11 @@ impl SmtpSettings {
         if self.port == 0 {
             return Err(AppError::invalid("port", "validation_failed", "Enter the SMTP port"));
         }
-        self.from_mailbox()?;
+        self.sender()?;
         Ok(())
     }
 
-    fn from_mailbox(&self) -> AppResult<Mailbox> {
+    fn sender(&self) -> AppResult<Mailbox> {
         let addr = self
             .from_address
             .parse()
@@ -103,7 +103,7 @@ pub async fn send(settings: &SmtpSettings, to: &str, subject: &str, body: &str) 
     }
     let to: Mailbox = to.parse().map_err(|_| AppError::invalid("to", "validation_failed", "Not a valid email address"))?;
     let msg = Message::builder()
-        .from(settings.from_mailbox()?)
+        .from(settings.sender()?)
         .to(to)
         .subject(subject)
         .header(ContentType::TEXT_PLAIN)

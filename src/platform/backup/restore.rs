@@ -209,7 +209,7 @@ fn build(
     }
     // The archive's own meta rows were imported; these make the manifest authoritative.
     meta::set_schema_version(&txn, manifest.schema_version)?;
-    meta::META.open(&txn)?.put(&"seq".to_owned(), &serde_json::Value::from(manifest.seq))?;
+    meta::set_seq(&txn, manifest.seq)?;
     failpoint("before_commit")?;
     txn.commit()?;
     db.close()?;

@@ -20,6 +20,11 @@ pub fn next_seq(txn: &redb::WriteTransaction) -> AppResult<u64> {
     Ok(next)
 }
 
+/// Set the sequence (restore only: the archive's value).
+pub fn set_seq(txn: &redb::WriteTransaction, v: u64) -> AppResult<()> {
+    META.open(txn)?.put(&SEQ.to_owned(), &serde_json::Value::from(v))
+}
+
 pub fn current_seq(txn: &redb::ReadTransaction) -> AppResult<u64> {
     Ok(META.get_in(txn, &SEQ.to_owned())?.and_then(|v| v.as_u64()).unwrap_or(0))
 }

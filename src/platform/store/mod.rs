@@ -44,7 +44,22 @@ struct Inner {
     clock: SharedClock,
     path: PathBuf,
     schema: &'static Schema,
+    writer: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
     _lock: File,
+}
+
+impl Drop for Inner {
+    /// Close the queue and wait for the writer to finish its last batch and release the
+    /// database, so the directory can be reopened at once (restart, restore, tests).
+    fn drop(&mut self) {
+        let (closed, _) = mpsc::channel(1);
+        drop(std::mem::replace(&mut self.queue, closed));
+        if let Some(handle) = self.writer.lock().take() {
+            if handle.thread().id() != std::thread::current().id() {
+                let _ = handle.join();
+            }
+        }
+    }
 }
 
 /// Holds the data directory's lock file; a second process gets a clear refusal.
@@ -85,8 +100,9 @@ impl Store {
         let db = Arc::new(db);
         let stats = Arc::new(WriterStats::default());
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        writer::spawn(db.clone(), clock.clone(), rx, stats.clone())?;
-        let store = Store { inner: Arc::new(Inner { db, queue: tx, stats, clock, path, schema, _lock: lock }) };
+        let handle = writer::spawn(db.clone(), clock.clone(), rx, stats.clone())?;
+        let writer = parking_lot::Mutex::new(Some(handle));
+        let store = Store { inner: Arc::new(Inner { db, queue: tx, stats, clock, path, schema, writer, _lock: lock }) };
         let state = store.prepare_schema(before_migrate)?;
         Ok((store, state))
     }

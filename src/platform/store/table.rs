@@ -110,6 +110,10 @@ pub struct TableSpec {
 
 type Raw<K> = TableDefinition<'static, K, &'static [u8]>;
 
+/// A table open for writing / reading, with typed access.
+pub type WriteHandle<'t, K, V> = Handle<redb::Table<'t, K, &'static [u8]>, K, V>;
+pub type ReadHandle<K, V> = Handle<redb::ReadOnlyTable<K, &'static [u8]>, K, V>;
+
 /// A table declared once: `pub const MEMBERS: Table<u64, Member> = Table::new("members");`
 pub struct Table<K, V> {
     name: &'static str,
@@ -131,13 +135,13 @@ impl<K: TableKey, V: Serialize + DeserializeOwned> Table<K, V> {
     }
 
     /// Open for reading and writing inside a write transaction.
-    pub fn open<'t>(&self, txn: &'t redb::WriteTransaction) -> AppResult<Handle<redb::Table<'t, K, &'static [u8]>, K, V>> {
+    pub fn open<'t>(&self, txn: &'t redb::WriteTransaction) -> AppResult<WriteHandle<'t, K, V>> {
         super::registry::debug_assert_registered(self.name);
         Ok(Handle { inner: txn.open_table(self.def())?, _types: PhantomData })
     }
 
     /// Open a snapshot for reading. A table that was never written reads as empty.
-    pub fn read(&self, txn: &redb::ReadTransaction) -> AppResult<Option<Handle<redb::ReadOnlyTable<K, &'static [u8]>, K, V>>> {
+    pub fn read(&self, txn: &redb::ReadTransaction) -> AppResult<Option<ReadHandle<K, V>>> {
         match txn.open_table(self.def()) {
             Ok(t) => Ok(Some(Handle { inner: t, _types: PhantomData })),
             Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
