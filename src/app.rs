@@ -176,6 +176,17 @@ pub async fn run(platform: web::Data<Platform>, listener: TcpListener) -> AppRes
     Ok(reason)
 }
 
+/// Drop our handle and wait until actix's workers have dropped theirs, so the store is closed
+/// and the data directory can be opened again (restart after a restore, tests).
+pub fn release(platform: web::Data<Platform>) {
+    let arc = platform.into_inner();
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while Arc::strong_count(&arc) > 1 && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(arc);
+}
+
 /// How the CLI finds a running server: address and the control token, readable by owner only.
 fn write_run_file(p: &Platform, addr: std::net::SocketAddr) -> AppResult<()> {
     let host = if addr.ip().is_unspecified() { "127.0.0.1".to_owned() } else { addr.ip().to_string() };

@@ -71,7 +71,9 @@ fn load_config(cli: &Cli) -> AppResult<Config> {
 }
 
 fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // tantivy logs every index commit at info; keep it quiet unless asked for.
+    let level = if config.log_level.contains("tantivy") { config.log_level.clone() } else { format!("{},tantivy=warn", config.log_level) };
+    let filter = tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
@@ -104,7 +106,7 @@ fn serve(config: Config) -> AppResult<ExitCode> {
         };
         println!("OfficeBox {} is running at {shown}  data: {}", env!("CARGO_PKG_VERSION"), config.data_dir.display());
         let reason = actix_web::rt::System::new().block_on(crate::app::run(platform.clone(), listener))?;
-        drop(platform);
+        crate::app::release(platform);
         match reason {
             Some(crate::platform::Shutdown::Restart) => {
                 tracing::info!("restarting (e.g. to apply a restore)");

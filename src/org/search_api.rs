@@ -58,7 +58,12 @@ pub fn index_member(tx: &Tx, m: &Member) -> AppResult<()> {
 
 /// Every member who should be in the index (rebuild source).
 pub fn documents(txn: &redb::ReadTransaction) -> AppResult<Vec<SearchDoc>> {
-    Ok(MEMBERS.all_in(txn)?.iter().filter(|(_, m)| m.status != MemberStatus::Left).map(|(_, m)| person_doc(m)).collect())
+    Ok(MEMBERS
+        .all_in(txn)?
+        .iter()
+        .filter(|(_, m)| m.status != MemberStatus::Left)
+        .map(|(_, m)| person_doc(m))
+        .collect())
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -125,7 +130,10 @@ mod tests {
 
     #[test]
     fn person_documents() {
-        let m = Member { id: 7, name: "张三".into(), position: "工程师".into(), userid: "zs".into(), ..Default::default() };
+        let m =
+            Member {
+                id: 7, name: "张三".into(), position: "工程师".into(), userid: "zs".into(), ..Default::default()
+            };
         let d = person_doc(&m);
         assert_eq!(d.key, "person:7");
         assert_eq!(id_of(&d.key), Some(7));

@@ -39,7 +39,8 @@ impl TestServer {
     pub fn start_with(dir: tempfile::TempDir, tweak: impl FnOnce(Config) -> Config) -> TestServer {
         let clock = ManualClock::new(chrono::Utc::now().timestamp_millis());
         let config = tweak(test_config(dir.path().to_path_buf()));
-        let platform = actix_web::web::Data::new(officebox::app::build_platform(config, clock.clone()).expect("platform"));
+        let platform =
+            actix_web::web::Data::new(officebox::app::build_platform(config, clock.clone()).expect("platform"));
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let p = platform.clone();
@@ -71,6 +72,13 @@ impl TestServer {
         let _ = self.platform.shutdown.send(Some(Shutdown::Restart));
         if let Some(t) = self.thread.take() {
             let _ = t.join();
+        }
+        // actix workers drop their handles a moment after the server stops; once only ours is
+        // left, dropping `self` closes the store and the directory can be reopened at once.
+        let arc = self.platform.clone().into_inner();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::sync::Arc::strong_count(&arc) > 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
     }
 
@@ -135,7 +143,8 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str) -> Client {
-        let http = Http::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        let http =
+            Http::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().expect("client");
         Client { http, base: base.to_owned(), csrf: RefCell::new("1".into()) }
     }
 
@@ -183,7 +192,12 @@ impl Client {
     pub fn upload(&self, method: reqwest::Method, path: &str, filename: &str, bytes: Vec<u8>) -> Resp {
         let part = multipart::Part::bytes(bytes).file_name(filename.to_owned());
         let form = multipart::Form::new().part("file", part);
-        self.finish(self.http.request(method, self.url(path)).header("X-CSRF-Token", self.csrf.borrow().clone()).multipart(form))
+        self.finish(
+            self.http
+                .request(method, self.url(path))
+                .header("X-CSRF-Token", self.csrf.borrow().clone())
+                .multipart(form),
+        )
     }
 
     pub fn login(&self, login: &str, password: &str) -> Resp {
@@ -202,7 +216,11 @@ impl Client {
 
     pub fn root_department(&self) -> u64 {
         let deps = self.get("/api/v1/departments").ok();
-        deps["items"].as_array().and_then(|a| a.iter().find(|d| d["parent_id"] == 0)).and_then(|d| d["id"].as_u64()).expect("root")
+        deps["items"]
+            .as_array()
+            .and_then(|a| a.iter().find(|d| d["parent_id"] == 0))
+            .and_then(|d| d["id"].as_u64())
+            .expect("root")
     }
 
     #[track_caller]
@@ -254,7 +272,8 @@ pub fn unique() -> u64 {
 
 /// The `ob_session` value a response sets, if any (empty for a removal cookie).
 pub fn set_cookie_value(r: &Resp) -> Option<String> {
-    set_cookie_header(r).and_then(|h| h.split(';').next().and_then(|kv| kv.trim().strip_prefix("ob_session=")).map(str::to_owned))
+    set_cookie_header(r)
+        .and_then(|h| h.split(';').next().and_then(|kv| kv.trim().strip_prefix("ob_session=")).map(str::to_owned))
 }
 
 /// The whole `Set-Cookie` header for `ob_session`.

@@ -68,7 +68,12 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     dir.with_file_name(format!("{name}.{suffix}"))
 }
 
-pub(crate) fn rebuild_until(store: &Store, dir: &Path, source: SourceFn, stop: &dyn Fn() -> bool) -> AppResult<RebuildStats> {
+pub(crate) fn rebuild_until(
+    store: &Store,
+    dir: &Path,
+    source: SourceFn,
+    stop: &dyn Fn() -> bool,
+) -> AppResult<RebuildStats> {
     let started = Instant::now();
     let (seq, docs) = {
         let txn = store.begin_read()?;
@@ -103,7 +108,11 @@ pub(crate) fn rebuild_until(store: &Store, dir: &Path, source: SourceFn, stop: &
     drop(index);
     schema::write_version(&tmp)?;
     swap_in(dir, &tmp)?;
-    let trimmed = store.write_blocking(move |tx| outbox::trim(tx, seq))?;
+    // The index is in place; rows left untrimmed are skipped by seq and trimmed later.
+    let trimmed = store.write_blocking(move |tx| outbox::trim(tx, seq)).unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "search outbox trim after rebuild failed");
+        0
+    });
     Ok(RebuildStats { docs: n, skipped, seq, trimmed, elapsed: started.elapsed() })
 }
 
@@ -137,7 +146,9 @@ fn try_open(dir: &Path, db_seq: u64) -> Result<(Index, IndexReader, u64), String
     }
     match schema::read_version(dir) {
         None => return Err(format!("no readable {}", schema::VERSION_FILE)),
-        Some(v) if v != schema::INDEX_SCHEMA => return Err(format!("index schema {v}, this build uses {}", schema::INDEX_SCHEMA)),
+        Some(v) if v != schema::INDEX_SCHEMA => {
+            return Err(format!("index schema {v}, this build uses {}", schema::INDEX_SCHEMA))
+        }
         Some(_) => {}
     }
     let index = Index::open_in_dir(dir).map_err(|e| format!("does not open: {e}"))?;
@@ -154,7 +165,8 @@ fn try_open(dir: &Path, db_seq: u64) -> Result<(Index, IndexReader, u64), String
     if seq > db_seq {
         return Err(format!("index is at seq {seq} but the database only at {db_seq} (restored?)"));
     }
-    let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| format!("reader: {e}"))?;
+    let reader =
+        index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().map_err(|e| format!("reader: {e}"))?;
     Ok((index, reader, seq))
 }
 
@@ -163,12 +175,23 @@ fn open_or_rebuild(shared: &Shared, store: &Store, source: SourceFn) -> AppResul
     let db_seq = meta::current_seq(&store.begin_read()?)?;
     match try_open(&shared.dir, db_seq) {
         Ok(opened) => return Ok(opened),
-        Err(why) => tracing::warn!(dir = %shared.dir.display(), reason = %why, "search index unusable; rebuilding from the database"),
+        Err(why) if !shared.dir.exists() => {
+            tracing::info!(dir = %shared.dir.display(), reason = %why, "no search index yet; building it from the database")
+        }
+        Err(why) => {
+            tracing::warn!(dir = %shared.dir.display(), reason = %why, "search index unusable; rebuilding from the database")
+        }
     }
     *shared.status.lock() = "rebuilding";
     let stop = || shared.stop.load(Ordering::SeqCst);
     let s = rebuild_until(store, &shared.dir, source, &stop)?;
-    tracing::info!(docs = s.docs, skipped = s.skipped, seq = s.seq, ms = s.elapsed.as_millis() as u64, "search index rebuilt");
+    tracing::info!(
+        docs = s.docs,
+        skipped = s.skipped,
+        seq = s.seq,
+        ms = s.elapsed.as_millis() as u64,
+        "search index rebuilt"
+    );
     try_open(&shared.dir, u64::MAX).map_err(|why| ti(format!("the rebuilt index does not open: {why}")))
 }
 
@@ -186,16 +209,16 @@ struct Feeder<'a> {
 }
 
 impl Feeder<'_> {
-    /// Apply up to CHUNK committed outbox rows after `added`. Returns how many.
+    /// Apply up to CHUNK committed outbox rows after `added`. Returns how many. An outbox row
+    /// that does not decode is skipped; a writer error is returned (the caller reopens).
     fn drain_chunk(&mut self) -> AppResult<usize> {
-        let rows = outbox::read_after(&self.store.begin_read()?, self.added, CHUNK - self.uncommitted.min(CHUNK - 1))?;
+        let max = CHUNK.saturating_sub(self.uncommitted).max(1);
+        let rows = outbox::read_after(&self.store.begin_read()?, self.added, max)?;
         for (seq, op) in &rows {
             match op {
                 Some(OutboxOp::Upsert(doc)) => {
                     self.writer.delete_term(Term::from_field_text(self.fields.key, &doc.key));
-                    if let Err(e) = self.writer.add_document(schema::to_document(&self.fields, doc)) {
-                        tracing::error!(seq, key = %doc.key, error = %e, "search: document skipped");
-                    }
+                    self.writer.add_document(schema::to_document(&self.fields, doc)).map_err(ti)?;
                 }
                 Some(OutboxOp::Delete { key }) => {
                     self.writer.delete_term(Term::from_field_text(self.fields.key, key));
@@ -208,31 +231,20 @@ impl Feeder<'_> {
         Ok(rows.len())
     }
 
-    fn commit(&mut self) {
-        let result = self.writer.prepare_commit().and_then(|mut c| {
-            c.set_payload(&payload(self.added));
-            c.commit()
-        });
-        if let Err(e) = result {
-            tracing::error!(error = %e, "search commit failed; retrying from the outbox");
-            if let Err(e) = self.writer.rollback() {
-                tracing::error!(error = %e, "search rollback failed");
-            }
-            self.added = self.committed;
-            self.uncommitted = 0;
-            self.last_commit = Instant::now();
-            return;
-        }
+    /// Commit with the last applied seq as payload, publish to readers, trim the outbox.
+    fn commit(&mut self) -> AppResult<()> {
+        let mut prepared = self.writer.prepare_commit().map_err(ti)?;
+        prepared.set_payload(&payload(self.added));
+        prepared.commit().map_err(ti)?;
         self.committed = self.added;
         self.uncommitted = 0;
         self.last_commit = Instant::now();
-        if let Err(e) = self.reader.reload() {
-            tracing::error!(error = %e, "search reader reload failed");
-        }
+        self.reader.reload().map_err(ti)?;
         let through = self.committed;
         if let Err(e) = self.store.write_blocking(move |tx| outbox::trim(tx, through)) {
             tracing::warn!(error = %e, "search outbox trim failed; will retry after the next commit");
         }
+        Ok(())
     }
 }
 
@@ -245,44 +257,46 @@ fn follow_commit(store: &Store, commits_seen: u64, stop: &dyn Fn() -> bool) {
     }
 }
 
-/// The indexer thread.
+/// The indexer thread: open (or rebuild) and feed; on any index or outbox error, drop the
+/// writer (uncommitted work is lost, the outbox still has it), wait, and start over.
 pub(crate) fn run(shared: Arc<Shared>, store: Store, source: super::Source) {
     let stop = || shared.stop.load(Ordering::SeqCst);
     let mut seen = WAKE.generation();
-    let (index, reader, seq) = loop {
-        match open_or_rebuild(&shared, &store, &*source) {
-            Ok(opened) => break opened,
-            Err(e) => {
-                tracing::error!(error = %e, "search index unavailable; retrying");
-                *shared.status.lock() = "failed";
-                WAKE.wait(&mut seen, RETRY, &stop);
-                if stop() {
-                    return;
-                }
-            }
+    schema::warm_up();
+    while !stop() {
+        if let Err(e) = open_and_feed(&shared, &store, &*source, &mut seen) {
+            tracing::error!(error = %e, "search indexer failed; reopening the index shortly");
+            *shared.status.lock() = "failed";
+            WAKE.wait(&mut seen, RETRY, &stop);
         }
-    };
-    let (fields, writer) = match (schema::fields_of(&index.schema()), index.writer_with_num_threads(1, WRITER_BUDGET)) {
-        (Ok(f), Ok(w)) => (f, w),
-        (Err(e), _) => return shared.fail(&e),
-        (_, Err(e)) => return shared.fail(&e),
-    };
+    }
+    *shared.live.write() = None;
+}
+
+/// Returns Ok once asked to stop.
+fn open_and_feed(shared: &Shared, store: &Store, source: SourceFn, seen: &mut u64) -> AppResult<()> {
+    let stop = || shared.stop.load(Ordering::SeqCst);
+    let (index, reader, seq) = open_or_rebuild(shared, store, source)?;
+    let fields = schema::fields_of(&index.schema())?;
+    let writer = index.writer_with_num_threads(1, WRITER_BUDGET).map_err(ti)?;
     *shared.live.write() = Some(Live { reader: reader.clone(), fields });
     *shared.status.lock() = "ready";
     tracing::info!(seq, "search indexer running");
-    let mut f = Feeder { store: &store, writer, reader, fields, committed: seq, added: seq, uncommitted: 0, last_commit: Instant::now() };
+    let mut f = Feeder {
+        store,
+        writer,
+        reader,
+        fields,
+        committed: seq,
+        added: seq,
+        uncommitted: 0,
+        last_commit: Instant::now(),
+    };
     let mut follow: Option<u64> = None;
     while !stop() {
-        let n = match f.drain_chunk() {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(error = %e, "search outbox read failed");
-                WAKE.wait(&mut seen, RETRY, &stop);
-                continue;
-            }
-        };
+        let n = f.drain_chunk()?;
         if f.uncommitted >= CHUNK {
-            f.commit();
+            f.commit()?;
             continue;
         }
         if n > 0 {
@@ -292,22 +306,22 @@ pub(crate) fn run(shared: Arc<Shared>, store: Store, source: super::Source) {
         if f.uncommitted > 0 {
             let since = f.last_commit.elapsed();
             if since >= MIN_COMMIT_GAP {
-                f.commit();
+                f.commit()?;
             } else {
-                WAKE.wait(&mut seen, MIN_COMMIT_GAP - since, &stop);
+                WAKE.wait(seen, MIN_COMMIT_GAP - since, &stop);
             }
             continue;
         }
         if let Some(c) = follow.take() {
-            follow_commit(&store, c, &stop);
+            follow_commit(store, c, &stop);
             continue;
         }
-        if WAKE.wait(&mut seen, POLL, &stop) {
+        if WAKE.wait(seen, POLL, &stop) {
             follow = Some(store.stats().commits.load(Ordering::SeqCst));
         }
     }
     if f.uncommitted > 0 {
-        f.commit();
+        f.commit()?;
     }
-    *shared.live.write() = None;
+    Ok(())
 }

@@ -71,13 +71,6 @@ pub(crate) struct Shared {
     pub status: Mutex<&'static str>,
 }
 
-impl Shared {
-    fn fail(&self, e: &dyn std::fmt::Display) {
-        tracing::error!(error = %e, "search indexer cannot start");
-        *self.status.lock() = "failed";
-    }
-}
-
 /// The search service held by the platform. Dropping it stops and joins the indexer thread
 /// (which holds a clone of the store, so the data directory lock is released after it).
 pub struct Search {
@@ -88,7 +81,12 @@ pub struct Search {
 impl Search {
     /// A search service for `index_dir`; nothing runs until [`Search::start`].
     pub fn new(index_dir: PathBuf) -> Search {
-        let shared = Shared { dir: index_dir, live: RwLock::new(None), stop: AtomicBool::new(false), status: Mutex::new("stopped") };
+        let shared = Shared {
+            dir: index_dir,
+            live: RwLock::new(None),
+            stop: AtomicBool::new(false),
+            status: Mutex::new("stopped"),
+        };
         Search { shared: Arc::new(shared), thread: Mutex::new(None) }
     }
 
@@ -144,12 +142,16 @@ impl Search {
 
     /// Prometheus gauges: outbox depth, documents in the index, whether the index is ready.
     pub fn gauges(&self, store: &Store) -> Vec<(&'static str, &'static str, f64)> {
-        let depth = store.read(|txn| outbox::depth(txn)).unwrap_or(0);
+        let depth = store.read(outbox::depth).unwrap_or(0);
         let docs = self.shared.live.read().as_ref().map(|l| l.reader.searcher().num_docs()).unwrap_or(0);
         vec![
             ("officebox_search_outbox_depth", "Search index changes waiting for the indexer.", depth as f64),
             ("officebox_search_documents", "Documents in the search index.", docs as f64),
-            ("officebox_search_ready", "1 when the search index is open and followed.", f64::from(u8::from(self.status() == "ready"))),
+            (
+                "officebox_search_ready",
+                "1 when the search index is open and followed.",
+                f64::from(u8::from(self.status() == "ready")),
+            ),
         ]
     }
 

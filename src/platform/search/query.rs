@@ -105,7 +105,10 @@ impl Plan {
             SnippetGenerator::new(terms, analyzer, field, SNIPPET_BYTES)
         };
         let grams = self.grams.iter().filter(|g| g.iter().any(|s| !s.is_ascii())).flatten().collect();
-        (gen(self.words.iter().collect(), schema::jieba_analyzer(), f.title), gen(grams, schema::ngram_analyzer(), f.ngram))
+        (
+            gen(self.words.iter().collect(), schema::jieba_analyzer(), f.title),
+            gen(grams, schema::ngram_analyzer(), f.ngram),
+        )
     }
 }
 
@@ -123,7 +126,13 @@ pub(crate) fn run(live: &Live, q: &str, kinds: &[&str], limit: usize) -> AppResu
         let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
         let (title, body) = (get(f.title), get(f.body));
         let text = if body.is_empty() { title.clone() } else { format!("{title} · {body}") };
-        hits.push(Hit { key: get(f.key), kind: get(f.kind), snippet_html: snippet_html(&words, &grams, &text), title, score });
+        hits.push(Hit {
+            key: get(f.key),
+            kind: get(f.kind),
+            snippet_html: snippet_html(&words, &grams, &text),
+            title,
+            score,
+        });
     }
     Ok(hits)
 }

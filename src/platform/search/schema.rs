@@ -11,9 +11,7 @@
 use super::SearchDoc;
 use crate::error::{AppError, AppResult};
 use std::path::Path;
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING,
-};
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, STORED, STRING};
 use tantivy::tokenizer::{
     LowerCaser, RemoveLongFilter, TextAnalyzer, Token, TokenStream, Tokenizer, WhitespaceTokenizer,
 };
@@ -98,6 +96,13 @@ pub fn pinyin_analyzer() -> TextAnalyzer {
         .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
         .filter(LowerCaser)
         .build()
+}
+
+/// Load jieba's dictionary now (it loads lazily, on the first text, which takes a moment).
+pub fn warm_up() {
+    let mut a = jieba_analyzer();
+    let mut ts = a.token_stream("预热词典");
+    while ts.advance() {}
 }
 
 /// Every index we open or create gets our tokenizers before any reader or writer exists.
