@@ -372,10 +372,13 @@ pub async fn use_token(p: &Platform, req: &HttpRequest, token: String, pw: Strin
 pub async fn forgot(p: &actix_web::web::Data<Platform>, req: &HttpRequest, login: &str) -> AppResult<()> {
     let ip = client_ip(req, p.config.trust_proxy);
     let key = format!("forgot:{}", login.trim().to_lowercase());
-    if let Some(wait) = p.throttle.check(&key, &ip, p.now_ms()) {
+    // Counted apart from sign-in failures: many reset requests from one office address must not
+    // lock everyone there out of signing in.
+    let ip_key = format!("forgot:{ip}");
+    if let Some(wait) = p.throttle.check(&key, &ip_key, p.now_ms()) {
         return Err(AppError::too_many(wait));
     }
-    p.throttle.failed(&key, &ip, p.now_ms());
+    p.throttle.failed(&key, &ip_key, p.now_ms());
     let member = org::find_by_login(&p.store.begin_read()?, login)?.filter(|m| m.status == MemberStatus::Active && !m.email.is_empty());
     let Some(m) = member else { return Ok(()) };
     // Not `base_url(req)`: anyone can send this request with a forged Host / X-Forwarded-Host and

@@ -78,10 +78,15 @@ async fn test_smtp(p: P, auth: Auth, body: web::Json<TestMail>) -> AppResult<Htt
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// The filter fields spelled out: `#[serde(flatten)]` would make the query decoder hand numbers
+/// over as strings, so `actor_id=5` or `from=...` were refused as "invalid type".
 #[derive(Deserialize)]
 struct AuditQuery {
-    #[serde(flatten)]
-    filter: AuditFilter,
+    actor_id: Option<u64>,
+    action: Option<String>,
+    from: Option<i64>,
+    to: Option<i64>,
+    q: Option<String>,
     cursor: Option<String>,
     limit: Option<usize>,
 }
@@ -89,8 +94,9 @@ struct AuditQuery {
 async fn audit_list(p: P, auth: Auth, q: web::Query<AuditQuery>) -> AppResult<HttpResponse> {
     auth.require(&p, Permission::Audit)?;
     let q = q.into_inner();
+    let filter = AuditFilter { actor_id: q.actor_id, action: q.action, from: q.from, to: q.to, q: q.q };
     let page = PageQuery { cursor: q.cursor, limit: q.limit };
-    let (items, next) = audit::query(&p.store.begin_read()?, &q.filter, page.cursor_u64()?, page.limit())?;
+    let (items, next) = audit::query(&p.store.begin_read()?, &filter, page.cursor_u64()?, page.limit())?;
     Ok(HttpResponse::Ok().json(Page::new(items, next)))
 }
 

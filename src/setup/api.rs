@@ -45,7 +45,8 @@ async fn setup(p: P, req: HttpRequest, body: web::Json<SetupInput>) -> AppResult
         return Err(AppError::conflict("already_set_up", "OfficeBox has already been set up"));
     }
     let ip = client_ip(&req, p.config.trust_proxy);
-    let user_id = service::run_setup(&p, body.into_inner(), &ip).await?;
+    let base = crate::platform::http::base_url(&req, &p);
+    let user_id = service::run_setup(&p, body.into_inner(), &ip, base).await?;
     crate::accounts::service::signed_in_response(&p, &req, user_id, actix_web::http::StatusCode::CREATED).await
 }
 

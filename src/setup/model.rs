@@ -18,6 +18,10 @@ pub struct Enterprise {
     pub verified: bool,
     pub verified_at: Option<i64>,
     pub created_at: i64,
+    /// The address the setup wizard was opened at: the base of links in mails that anonymous
+    /// requests trigger (password reset) when `public_url` is not configured, because their own
+    /// Host header is attacker-controlled.
+    pub base_url: String,
 }
 
 impl SettingsDoc for Enterprise {

@@ -44,7 +44,7 @@ pub struct SetupInput {
 /// Create the enterprise, its root department and the first super admin. Returns the admin's
 /// member id. Refused once setup has run (checked inside the transaction, so two racing wizards
 /// cannot both succeed).
-pub async fn run_setup(p: &Platform, input: SetupInput, ip: &str) -> AppResult<u64> {
+pub async fn run_setup(p: &Platform, input: SetupInput, ip: &str, base_url: String) -> AppResult<u64> {
     let name = validate_enterprise_name(&input.enterprise_name)?;
     let tz = validate_time_zone(&input.time_zone)?;
     crate::platform::auth::password::PasswordPolicy::default().check(&input.admin.password, &input.admin.userid)?;
@@ -56,7 +56,7 @@ pub async fn run_setup(p: &Platform, input: SetupInput, ip: &str) -> AppResult<u
             if crate::platform::settings::SETTINGS.open(tx.txn)?.contains(&Enterprise::KEY.to_owned())? {
                 return Err(AppError::conflict("already_set_up", "OfficeBox has already been set up"));
             }
-            let ent = Enterprise { name: name.clone(), time_zone: tz.clone(), created_at: tx.now, ..Enterprise::default() };
+            let ent = Enterprise { name: name.clone(), time_zone: tz.clone(), created_at: tx.now, base_url: base_url.clone(), ..Enterprise::default() };
             ent.save(tx)?;
             let root = Department { id: tx.next_seq()?, parent_id: 0, name: name.clone(), order: 0, leader_ids: Vec::new(), created_at: tx.now, updated_at: tx.now };
             crate::org::store::put_department(tx, &root)?;

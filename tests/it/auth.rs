@@ -55,7 +55,16 @@ fn security(idle_minutes: i64, absolute_hours: i64) -> Value {
 #[test]
 fn login_works_by_userid_mobile_in_any_notation_and_email() {
     let (s, _admin, _, id) = with_alice();
-    for login in ["alice", "ALICE", " alice ", "13812345678", "+86 138 1234 5678", "+86-138-1234-5678", "alice@example.cn", "Alice@Example.cn"] {
+    for login in [
+        "alice",
+        "ALICE",
+        " alice ",
+        "13812345678",
+        "+86 138 1234 5678",
+        "+86-138-1234-5678",
+        "alice@example.cn",
+        "Alice@Example.cn",
+    ] {
         let c = s.client();
         let me = c.login(login, MEMBER_PASSWORD).ok();
         assert_eq!(me["user"]["id"], id, "login as {login:?}");
@@ -205,19 +214,21 @@ fn unsafe_requests_need_the_session_csrf_token() {
     let body = json!({ "alias": "Ali" });
     let missing = c.send_built(c.raw(Method::PATCH, "/api/v1/me/profile").json(&body));
     missing.expect(403, "csrf_failed");
-    let wrong = c.send_built(c.raw(Method::PATCH, "/api/v1/me/profile").header("X-CSRF-Token", "not-the-token").json(&body));
+    let wrong =
+        c.send_built(c.raw(Method::PATCH, "/api/v1/me/profile").header("X-CSRF-Token", "not-the-token").json(&body));
     wrong.expect(403, "csrf_failed");
     // Another session's token does not fit this session either.
     let other = Client::signed_in(&s.base, "alice", MEMBER_PASSWORD);
-    let foreign = c.send_built(
-        c.raw(Method::PATCH, "/api/v1/me/profile").header("X-CSRF-Token", other.csrf_token()).json(&body),
-    );
+    let foreign =
+        c.send_built(c.raw(Method::PATCH, "/api/v1/me/profile").header("X-CSRF-Token", other.csrf_token()).json(&body));
     foreign.expect(403, "csrf_failed");
     assert_eq!(c.me()["user"]["alias"], "", "refused requests changed nothing");
     // Unsafe requests without a session still need the header at all.
     let anon = s.client();
-    anon.send_built(anon.raw(Method::POST, "/api/v1/auth/login").json(&json!({"login": "alice", "password": MEMBER_PASSWORD})))
-        .expect(403, "csrf_failed");
+    anon.send_built(
+        anon.raw(Method::POST, "/api/v1/auth/login").json(&json!({"login": "alice", "password": MEMBER_PASSWORD})),
+    )
+    .expect(403, "csrf_failed");
     // The right token works; GET needs none.
     assert_eq!(c.patch("/api/v1/me/profile", body).ok()["alias"], "Ali");
     assert_eq!(c.send_built(c.raw(Method::GET, "/api/v1/auth/me")).ok()["user"]["alias"], "Ali");
@@ -330,9 +341,11 @@ fn weak_passwords_are_refused_naming_the_broken_rules() {
     let short = a.post("/api/v1/auth/password", json!({ "old_password": MEMBER_PASSWORD, "new_password": "ab1" }));
     let short = rules(short.expect(422, "weak_password"));
     assert!(short.contains(&"min_length".to_owned()), "{short:?}");
-    let no_digit = a.post("/api/v1/auth/password", json!({ "old_password": MEMBER_PASSWORD, "new_password": "abcdefghijk" }));
+    let no_digit =
+        a.post("/api/v1/auth/password", json!({ "old_password": MEMBER_PASSWORD, "new_password": "abcdefghijk" }));
     assert_eq!(rules(no_digit.expect(422, "weak_password")), vec!["digit"]);
-    let userid = a.post("/api/v1/auth/password", json!({ "old_password": MEMBER_PASSWORD, "new_password": "xx-Alice-2024" }));
+    let userid =
+        a.post("/api/v1/auth/password", json!({ "old_password": MEMBER_PASSWORD, "new_password": "xx-Alice-2024" }));
     assert!(rules(userid.expect(422, "weak_password")).contains(&"contains_userid".to_owned()));
     // The old password still works: nothing was changed.
     Client::signed_in(&s.base, "alice", MEMBER_PASSWORD);
@@ -354,7 +367,8 @@ fn an_admin_chosen_password_must_be_changed_at_first_sign_in() {
     a.post("/api/v1/auth/password", json!({ "old_password": MEMBER_PASSWORD, "new_password": NEW_PASSWORD }));
     assert_eq!(a.me()["must_change_password"], false);
     // An admin setting a password again forces another change, and ends the member's sessions.
-    let r = admin.post(&format!("/api/v1/admin/members/{id}/reset-password"), json!({ "password": "Admin-set-pw-1" })).ok();
+    let r =
+        admin.post(&format!("/api/v1/admin/members/{id}/reset-password"), json!({ "password": "Admin-set-pw-1" })).ok();
     assert_eq!(r["emailed"], false);
     a.get("/api/v1/auth/me").expect(401, "unauthorized");
     let again = Client::signed_in(&s.base, "alice", "Admin-set-pw-1");
@@ -410,7 +424,8 @@ fn an_invitation_link_activates_the_account_exactly_once() {
     // A weak password is refused and does not use the link up.
     anon.post("/api/v1/auth/activate", json!({ "token": token, "password": "short" })).expect(422, "weak_password");
     // A reset endpoint does not accept an invitation.
-    anon.post("/api/v1/auth/reset", json!({ "token": token, "new_password": MEMBER_PASSWORD })).expect(404, "invalid_token");
+    anon.post("/api/v1/auth/reset", json!({ "token": token, "new_password": MEMBER_PASSWORD }))
+        .expect(404, "invalid_token");
     let r = anon.post("/api/v1/auth/activate", json!({ "token": token, "password": MEMBER_PASSWORD }));
     assert!(set_cookie_value(&r).is_some_and(|t| !t.is_empty()), "activation signs in");
     let me = r.ok();
@@ -419,7 +434,9 @@ fn an_invitation_link_activates_the_account_exactly_once() {
     assert_eq!(anon.me()["user"]["userid"], "newbie");
     assert_eq!(admin.get(&format!("/api/v1/members/{id}")).ok()["status"], "active");
     // Single use.
-    s.client().post("/api/v1/auth/activate", json!({ "token": token, "password": NEW_PASSWORD })).expect(404, "invalid_token");
+    s.client()
+        .post("/api/v1/auth/activate", json!({ "token": token, "password": NEW_PASSWORD }))
+        .expect(404, "invalid_token");
     s.client().get(&format!("/api/v1/auth/token/{token}")).expect(404, "invalid_token");
     Client::signed_in(&s.base, "newbie", MEMBER_PASSWORD);
     s.client().login("newbie", NEW_PASSWORD).expect(401, "invalid_credentials");
@@ -435,7 +452,9 @@ fn an_invitation_expires_after_seven_days() {
     s.client().get(&format!("/api/v1/auth/token/{token}")).ok();
     s.clock.advance_ms(2000);
     s.client().get(&format!("/api/v1/auth/token/{token}")).expect(404, "invalid_token");
-    s.client().post("/api/v1/auth/activate", json!({ "token": token, "password": MEMBER_PASSWORD })).expect(404, "invalid_token");
+    s.client()
+        .post("/api/v1/auth/activate", json!({ "token": token, "password": MEMBER_PASSWORD }))
+        .expect(404, "invalid_token");
     let admin = Client::signed_in(&s.base, "admin", ADMIN_PASSWORD); // the old session has idled out
     assert_eq!(admin.get(&format!("/api/v1/members/{id}")).ok()["status"], "inactive");
     s.client().get("/api/v1/auth/token/not-a-token").expect(404, "invalid_token");
@@ -453,13 +472,15 @@ fn an_admin_reset_link_sets_a_new_password_once_and_ends_sessions() {
     let token = token_of(link);
     let anon = s.client();
     assert_eq!(anon.get(&format!("/api/v1/auth/token/{token}")).ok()["kind"], "reset");
-    anon.post("/api/v1/auth/activate", json!({ "token": token, "password": NEW_PASSWORD })).expect(404, "invalid_token");
+    anon.post("/api/v1/auth/activate", json!({ "token": token, "password": NEW_PASSWORD }))
+        .expect(404, "invalid_token");
     let r = anon.post("/api/v1/auth/reset", json!({ "token": token, "new_password": NEW_PASSWORD }));
     assert_eq!(r.status.as_u16(), 204, "{}", r.body);
     a.get("/api/v1/auth/me").expect(401, "unauthorized");
     s.client().login("alice", MEMBER_PASSWORD).expect(401, "invalid_credentials");
     assert_eq!(Client::signed_in(&s.base, "alice", NEW_PASSWORD).me()["must_change_password"], false);
-    anon.post("/api/v1/auth/reset", json!({ "token": token, "new_password": "Another-pass-3" })).expect(404, "invalid_token");
+    anon.post("/api/v1/auth/reset", json!({ "token": token, "new_password": "Another-pass-3" }))
+        .expect(404, "invalid_token");
 }
 
 #[test]
@@ -471,7 +492,9 @@ fn a_reset_link_dies_when_the_password_changes_before_it_is_used() {
     let a = Client::signed_in(&s.base, "alice", MEMBER_PASSWORD);
     a.post("/api/v1/auth/password", json!({ "old_password": MEMBER_PASSWORD, "new_password": NEW_PASSWORD }));
     s.client().get(&format!("/api/v1/auth/token/{token}")).expect(404, "invalid_token");
-    s.client().post("/api/v1/auth/reset", json!({ "token": token, "new_password": "Another-pass-3" })).expect(404, "invalid_token");
+    s.client()
+        .post("/api/v1/auth/reset", json!({ "token": token, "new_password": "Another-pass-3" }))
+        .expect(404, "invalid_token");
     Client::signed_in(&s.base, "alice", NEW_PASSWORD);
 }
 
@@ -481,7 +504,9 @@ fn a_reset_link_expires_after_an_hour() {
     let out = admin.post(&format!("/api/v1/admin/members/{id}/reset-password"), json!({})).ok();
     let token = token_of(out["link"].as_str().unwrap());
     s.clock.advance_ms(3_600_000 + 1000);
-    s.client().post("/api/v1/auth/reset", json!({ "token": token, "new_password": NEW_PASSWORD })).expect(404, "invalid_token");
+    s.client()
+        .post("/api/v1/auth/reset", json!({ "token": token, "new_password": NEW_PASSWORD }))
+        .expect(404, "invalid_token");
     Client::signed_in(&s.base, "alice", MEMBER_PASSWORD);
 }
 
@@ -495,4 +520,27 @@ fn forgot_password_always_answers_204() {
     }
     // Asking for a reset does not block signing in.
     Client::signed_in(&s.base, "alice", MEMBER_PASSWORD);
+}
+
+#[test]
+fn password_reset_requests_do_not_lock_the_address_out_of_signing_in() {
+    let (s, _admin, _, _) = with_alice();
+    let c = s.client();
+    let mut limited = false;
+    for i in 0..40 {
+        let r = c.post("/api/v1/auth/forgot", json!({ "login": format!("someone{i}@example.cn") }));
+        match r.status.as_u16() {
+            204 => {}
+            429 => limited = true,
+            other => panic!("forgot answered {other}: {}", r.body),
+        }
+    }
+    assert!(limited, "reset requests from one address are rate-limited too");
+    // An office behind one address must still be able to sign in.
+    c.login("alice", MEMBER_PASSWORD).ok();
+    // The same login asked for too often is limited on its own.
+    let c2 = s.client();
+    let answers: Vec<u16> =
+        (0..7).map(|_| c2.post("/api/v1/auth/forgot", json!({ "login": "alice" })).status.as_u16()).collect();
+    assert!(answers.contains(&429), "{answers:?}");
 }

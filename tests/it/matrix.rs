@@ -93,15 +93,18 @@ enum Body {
     Png,
 }
 
-/// One prepared request and how to check its effect afterwards (`Err` explains a wrong state).
+/// Checks a cell's side effect given whether the request succeeded (`Err` explains a wrong state).
+type Effect = Box<dyn Fn(&Fixture, bool) -> Result<(), String>>;
+
+/// One prepared request and how to check its effect afterwards.
 struct Prepared {
     method: Method,
     path: String,
     body: Body,
-    effect: Box<dyn Fn(&Fixture, bool) -> Result<(), String>>,
+    effect: Effect,
 }
 
-fn no_effect() -> Box<dyn Fn(&Fixture, bool) -> Result<(), String>> {
+fn no_effect() -> Effect {
     Box::new(|_, _| Ok(()))
 }
 
@@ -174,27 +177,44 @@ fn check(cond: bool, what: String) -> Result<(), String> {
 
 fn prepare(fx: &Fixture, op: Op, t: Target) -> Prepared {
     let n = unique();
-    let json_req = |method: Method, path: String, body: Value, effect| Prepared { method, path, body: Body::Json(body), effect };
+    let json_req =
+        |method: Method, path: String, body: Value, effect| Prepared { method, path, body: Body::Json(body), effect };
     match op {
-        Op::DirectoryDepartments => Prepared { method: Method::GET, path: "/api/v1/departments".into(), body: Body::None, effect: no_effect() },
-        Op::DirectoryMember => {
-            Prepared { method: Method::GET, path: format!("/api/v1/members/{}", fx.anchor(t)), body: Body::None, effect: no_effect() }
+        Op::DirectoryDepartments => {
+            Prepared { method: Method::GET, path: "/api/v1/departments".into(), body: Body::None, effect: no_effect() }
         }
+        Op::DirectoryMember => Prepared {
+            method: Method::GET,
+            path: format!("/api/v1/members/{}", fx.anchor(t)),
+            body: Body::None,
+            effect: no_effect(),
+        },
         Op::DepartmentCreate => {
             let (parent, name) = (fx.dept(t), format!("新部门{n}"));
             let effect = Box::new(move |fx: &Fixture, ok: bool| {
                 let exists = fx.departments().iter().any(|d| d["name"] == name.as_str() && d["parent_id"] == parent);
                 check(exists == ok, format!("department created: {exists}"))
             });
-            json_req(Method::POST, "/api/v1/admin/departments".into(), json!({ "name": format!("新部门{n}"), "parent_id": parent }), effect)
+            json_req(
+                Method::POST,
+                "/api/v1/admin/departments".into(),
+                json!({ "name": format!("新部门{n}"), "parent_id": parent }),
+                effect,
+            )
         }
         Op::DepartmentPatch => {
             let id = fx.sup.create_department(&format!("改名前{n}"), fx.dept(t));
             let effect = Box::new(move |fx: &Fixture, ok: bool| {
-                let renamed = fx.departments().iter().any(|d| d["id"] == id && d["name"] == format!("改名后{n}").as_str());
+                let renamed =
+                    fx.departments().iter().any(|d| d["id"] == id && d["name"] == format!("改名后{n}").as_str());
                 check(renamed == ok, format!("department renamed: {renamed}"))
             });
-            json_req(Method::PATCH, format!("/api/v1/admin/departments/{id}"), json!({ "name": format!("改名后{n}") }), effect)
+            json_req(
+                Method::PATCH,
+                format!("/api/v1/admin/departments/{id}"),
+                json!({ "name": format!("改名后{n}") }),
+                effect,
+            )
         }
         Op::DepartmentDelete => {
             let id = fx.sup.create_department(&format!("待删{n}"), fx.dept(t));
@@ -202,13 +222,21 @@ fn prepare(fx: &Fixture, op: Op, t: Target) -> Prepared {
                 let exists = fx.departments().iter().any(|d| d["id"] == id);
                 check(exists != ok, format!("department still exists: {exists}"))
             });
-            Prepared { method: Method::DELETE, path: format!("/api/v1/admin/departments/{id}"), body: Body::None, effect }
+            Prepared {
+                method: Method::DELETE,
+                path: format!("/api/v1/admin/departments/{id}"),
+                body: Body::None,
+                effect,
+            }
         }
         Op::MemberCreate => {
             let userid = format!("new{n}");
             let body = json!({ "userid": userid, "name": "新人", "department_ids": [fx.dept(t)], "mobile": format!("136{n:08}") });
             let effect = Box::new(move |fx: &Fixture, ok: bool| {
-                let found = fx.sup.get(&format!("/api/v1/members?q={userid}&status=inactive")).ok()["items"].as_array().unwrap().len();
+                let found = fx.sup.get(&format!("/api/v1/members?q={userid}&status=inactive")).ok()["items"]
+                    .as_array()
+                    .unwrap()
+                    .len();
                 check((found == 1) == ok, format!("members created: {found}"))
             });
             json_req(Method::POST, "/api/v1/admin/members".into(), body, effect)
@@ -245,7 +273,11 @@ fn prepare(fx: &Fixture, op: Op, t: Target) -> Prepared {
         Op::TagCreate => {
             let name = format!("标签{n}");
             let effect = Box::new(move |fx: &Fixture, ok: bool| {
-                let exists = fx.sup.get("/api/v1/tags").ok()["items"].as_array().unwrap().iter().any(|x| x["name"] == name.as_str());
+                let exists = fx.sup.get("/api/v1/tags").ok()["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x["name"] == name.as_str());
                 check(exists == ok, format!("tag created: {exists}"))
             });
             json_req(Method::POST, "/api/v1/admin/tags".into(), json!({ "name": format!("标签{n}") }), effect)
@@ -274,23 +306,47 @@ fn prepare(fx: &Fixture, op: Op, t: Target) -> Prepared {
                 let items = fx.sup.get("/api/v1/custom-fields").ok()["items"].clone();
                 check((items[0]["key"] == key.as_str()) == ok, format!("custom fields {items}"))
             });
-            json_req(Method::PUT, "/api/v1/admin/custom-fields".into(), json!({ "items": [{ "key": format!("f{n}"), "label": "字段" }] }), effect)
+            json_req(
+                Method::PUT,
+                "/api/v1/admin/custom-fields".into(),
+                json!({ "items": [{ "key": format!("f{n}"), "label": "字段" }] }),
+                effect,
+            )
         }
-        Op::EnterpriseGet => Prepared { method: Method::GET, path: "/api/v1/admin/enterprise".into(), body: Body::None, effect: no_effect() },
+        Op::EnterpriseGet => Prepared {
+            method: Method::GET,
+            path: "/api/v1/admin/enterprise".into(),
+            body: Body::None,
+            effect: no_effect(),
+        },
         Op::EnterprisePut => {
             let address = format!("深圳市南山区{n}号");
             let effect = Box::new(move |fx: &Fixture, ok: bool| {
                 let got = fx.sup.get("/api/v1/enterprise").ok()["address"].clone();
                 check((got == address.as_str()) == ok, format!("address {got}"))
             });
-            json_req(Method::PUT, "/api/v1/admin/enterprise".into(), json!({ "address": format!("深圳市南山区{n}号") }), effect)
+            json_req(
+                Method::PUT,
+                "/api/v1/admin/enterprise".into(),
+                json!({ "address": format!("深圳市南山区{n}号") }),
+                effect,
+            )
         }
-        Op::EnterpriseVerify => json_req(Method::POST, "/api/v1/admin/enterprise/verify".into(), json!({ "verified": false }), no_effect()),
+        Op::EnterpriseVerify => {
+            json_req(Method::POST, "/api/v1/admin/enterprise/verify".into(), json!({ "verified": false }), no_effect())
+        }
         Op::EnterpriseLogo | Op::EnterpriseLicence => {
             let path = if matches!(op, Op::EnterpriseLogo) { "logo" } else { "licence" };
-            Prepared { method: Method::PUT, path: format!("/api/v1/admin/enterprise/{path}"), body: Body::Png, effect: no_effect() }
+            Prepared {
+                method: Method::PUT,
+                path: format!("/api/v1/admin/enterprise/{path}"),
+                body: Body::Png,
+                effect: no_effect(),
+            }
         }
-        Op::AdminsList => Prepared { method: Method::GET, path: "/api/v1/admin/admins".into(), body: Body::None, effect: no_effect() },
+        Op::AdminsList => {
+            Prepared { method: Method::GET, path: "/api/v1/admin/admins".into(), body: Body::None, effect: no_effect() }
+        }
         Op::AdminsPut => {
             let id = fx.fresh_member(t);
             let effect = Box::new(move |fx: &Fixture, ok: bool| {
@@ -309,7 +365,12 @@ fn prepare(fx: &Fixture, op: Op, t: Target) -> Prepared {
             });
             Prepared { method: Method::DELETE, path: format!("/api/v1/admin/admins/{id}"), body: Body::None, effect }
         }
-        Op::SecurityGet => Prepared { method: Method::GET, path: "/api/v1/admin/security".into(), body: Body::None, effect: no_effect() },
+        Op::SecurityGet => Prepared {
+            method: Method::GET,
+            path: "/api/v1/admin/security".into(),
+            body: Body::None,
+            effect: no_effect(),
+        },
         Op::SecurityPut => {
             let minutes = 1000 + n as i64;
             let body = json!({ "password": { "min_length": 8, "require_lower": true, "require_digit": true }, "session_idle_minutes": minutes, "session_absolute_hours": 720 });
@@ -319,7 +380,9 @@ fn prepare(fx: &Fixture, op: Op, t: Target) -> Prepared {
             });
             json_req(Method::PUT, "/api/v1/admin/security".into(), body, effect)
         }
-        Op::SmtpGet => Prepared { method: Method::GET, path: "/api/v1/admin/smtp".into(), body: Body::None, effect: no_effect() },
+        Op::SmtpGet => {
+            Prepared { method: Method::GET, path: "/api/v1/admin/smtp".into(), body: Body::None, effect: no_effect() }
+        }
         Op::SmtpPut => {
             let host = format!("smtp{n}.example.cn");
             let body = json!({ "enabled": false, "host": host, "port": 587, "security": "starttls", "from_address": "noreply@example.cn" });
@@ -329,9 +392,18 @@ fn prepare(fx: &Fixture, op: Op, t: Target) -> Prepared {
             });
             json_req(Method::PUT, "/api/v1/admin/smtp".into(), body, effect)
         }
-        Op::SmtpTest => json_req(Method::POST, "/api/v1/admin/smtp/test".into(), json!({ "to": "test@example.cn" }), no_effect()),
-        Op::AuditList => Prepared { method: Method::GET, path: "/api/v1/admin/audit".into(), body: Body::None, effect: no_effect() },
-        Op::AuditExport => Prepared { method: Method::GET, path: "/api/v1/admin/audit/export".into(), body: Body::None, effect: no_effect() },
+        Op::SmtpTest => {
+            json_req(Method::POST, "/api/v1/admin/smtp/test".into(), json!({ "to": "test@example.cn" }), no_effect())
+        }
+        Op::AuditList => {
+            Prepared { method: Method::GET, path: "/api/v1/admin/audit".into(), body: Body::None, effect: no_effect() }
+        }
+        Op::AuditExport => Prepared {
+            method: Method::GET,
+            path: "/api/v1/admin/audit/export".into(),
+            body: Body::None,
+            effect: no_effect(),
+        },
     }
 }
 
@@ -475,7 +547,9 @@ fn branch_admins_cannot_escape_their_subtree() {
     br.patch(&format!("/api/v1/admin/departments/{rd}"), json!({ "name": "研发中心" })).ok();
     br.patch(&format!("/api/v1/admin/departments/{rd_child}"), json!({ "order": 9 })).ok();
     // A member of both 研发部 and 市场部 is manageable, but not their 市场部 side.
-    let dual = fx.sup.create_member_with(json!({ "userid": "dual", "name": "双岗", "department_ids": [rd, mk], "mobile": "13600000111" }));
+    let dual = fx.sup.create_member_with(
+        json!({ "userid": "dual", "name": "双岗", "department_ids": [rd, mk], "mobile": "13600000111" }),
+    );
     let dual = dual["id"].as_u64().unwrap();
     br.patch(&format!("/api/v1/admin/members/{dual}"), json!({ "position": "组长" })).ok();
     br.patch(&format!("/api/v1/admin/members/{dual}"), json!({ "department_ids": [rd] })).expect(403, "out_of_scope");

@@ -11,7 +11,11 @@ fn departments(c: &Client) -> Vec<Value> {
 }
 
 fn children_names(c: &Client, parent: u64) -> Vec<String> {
-    departments(c).into_iter().filter(|d| d["parent_id"] == parent).map(|d| d["name"].as_str().unwrap().to_owned()).collect()
+    departments(c)
+        .into_iter()
+        .filter(|d| d["parent_id"] == parent)
+        .map(|d| d["name"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 fn dept(c: &Client, id: u64) -> Value {
@@ -54,15 +58,21 @@ fn department_names_are_unique_per_level_and_validated() {
     // Renaming onto a sibling's name is refused too.
     admin.patch(&format!("/api/v1/admin/departments/{mk}"), json!({ "name": "研发部" })).expect(409, "duplicate_name");
     // Moving next to a same-named sibling is refused.
-    admin.patch(&format!("/api/v1/admin/departments/{sub}"), json!({ "parent_id": root })).expect(409, "duplicate_name");
+    admin
+        .patch(&format!("/api/v1/admin/departments/{sub}"), json!({ "parent_id": root }))
+        .expect(409, "duplicate_name");
     for bad in ["", "   ", "a/b", "x:y", "<script>", &"长".repeat(65)] {
         let r = admin.post("/api/v1/admin/departments", json!({ "name": bad, "parent_id": root }));
         assert_eq!(r.status.as_u16(), 422, "{bad:?}: {}", r.body);
         assert_eq!(r.code(), "invalid_department_name");
         assert_eq!(r.body["details"]["field"], "name");
-        admin.patch(&format!("/api/v1/admin/departments/{rd}"), json!({ "name": bad })).expect(422, "invalid_department_name");
+        admin
+            .patch(&format!("/api/v1/admin/departments/{rd}"), json!({ "name": bad }))
+            .expect(422, "invalid_department_name");
     }
-    admin.post("/api/v1/admin/departments", json!({ "name": "孤儿", "parent_id": 999_999 })).expect(422, "unknown_department");
+    admin
+        .post("/api/v1/admin/departments", json!({ "name": "孤儿", "parent_id": 999_999 }))
+        .expect(422, "unknown_department");
     let renamed = admin.patch(&format!("/api/v1/admin/departments/{rd}"), json!({ "name": " 研发中心 " })).ok();
     assert_eq!(renamed["name"], "研发中心");
     assert_eq!(children_names(&admin, root), vec!["研发中心", "市场部"]);
@@ -77,10 +87,16 @@ fn departments_cannot_move_under_themselves_or_their_descendants() {
     let b = admin.create_department("B", a);
     let c = admin.create_department("C", b);
     for target in [a, b, c] {
-        admin.patch(&format!("/api/v1/admin/departments/{a}"), json!({ "parent_id": target })).expect(409, "department_cycle");
+        admin
+            .patch(&format!("/api/v1/admin/departments/{a}"), json!({ "parent_id": target }))
+            .expect(409, "department_cycle");
     }
-    admin.patch(&format!("/api/v1/admin/departments/{root}"), json!({ "parent_id": a })).expect(409, "cannot_move_root");
-    admin.patch(&format!("/api/v1/admin/departments/{c}"), json!({ "parent_id": 424_242 })).expect(422, "unknown_department");
+    admin
+        .patch(&format!("/api/v1/admin/departments/{root}"), json!({ "parent_id": a }))
+        .expect(409, "cannot_move_root");
+    admin
+        .patch(&format!("/api/v1/admin/departments/{c}"), json!({ "parent_id": 424_242 }))
+        .expect(422, "unknown_department");
     // A legal move re-parents the whole subtree.
     let moved = admin.patch(&format!("/api/v1/admin/departments/{b}"), json!({ "parent_id": root })).ok();
     assert_eq!(moved["parent_id"], root);
@@ -185,7 +201,10 @@ fn member_fields_are_validated_with_stable_codes() {
         body[*field] = value.clone();
         let r = admin.post("/api/v1/admin/members", body);
         if r.status.as_u16() != *status || r.code() != *code || r.body["details"]["field"] != *detail {
-            failures.push(format!("{field}={value}: expected {status} {code} (field {detail}), got {} {}", r.status, r.body));
+            failures.push(format!(
+                "{field}={value}: expected {status} {code} (field {detail}), got {} {}",
+                r.status, r.body
+            ));
         }
     }
     let mut body = base();
@@ -210,7 +229,9 @@ fn userid_mobile_and_email_are_unique_in_every_notation() {
     let s = TestServer::start();
     let admin = s.setup(); // admin: mobile 13900000000, email admin@example.cn
     let root = admin.root_department();
-    admin.create_member_with(json!({ "userid": "zhangsan", "name": "张三", "department_ids": [root], "mobile": "13500000000" }));
+    admin.create_member_with(
+        json!({ "userid": "zhangsan", "name": "张三", "department_ids": [root], "mobile": "13500000000" }),
+    );
     let try_create = |userid: &str, mobile: &str, email: &str| {
         admin.post(
             "/api/v1/admin/members",
@@ -225,9 +246,13 @@ fn userid_mobile_and_email_are_unique_in_every_notation() {
     try_create("other3", "+86-135-0000-0000", "").expect(409, "mobile_taken");
     try_create("other4", "", "ADMIN@Example.CN").expect(409, "email_taken");
     // Editing another member onto a taken value is refused the same way.
-    let m = admin.create_member_with(json!({ "userid": "lisi", "name": "李四", "department_ids": [root], "email": "lisi@example.cn" }));
+    let m = admin.create_member_with(
+        json!({ "userid": "lisi", "name": "李四", "department_ids": [root], "email": "lisi@example.cn" }),
+    );
     let id = m["id"].as_u64().unwrap();
-    admin.patch(&format!("/api/v1/admin/members/{id}"), json!({ "mobile": "+86 135 0000 0000" })).expect(409, "mobile_taken");
+    admin
+        .patch(&format!("/api/v1/admin/members/{id}"), json!({ "mobile": "+86 135 0000 0000" }))
+        .expect(409, "mobile_taken");
     admin.patch(&format!("/api/v1/admin/members/{id}"), json!({ "userid": "ZHANGSAN" })).expect(409, "userid_taken");
     // A member may keep their own value in another notation.
     admin.patch(&format!("/api/v1/admin/members/{id}"), json!({ "mobile": "13700000077" })).ok();
@@ -272,11 +297,15 @@ fn members_belong_to_several_departments_with_a_main_one_leaders_and_supervisors
     let r = admin.patch(&format!("/api/v1/admin/members/{id}"), json!({ "leader_of": [root] }));
     r.expect(422, "validation_failed");
     // Self-supervision is refused.
-    admin.patch(&format!("/api/v1/admin/members/{id}"), json!({ "supervisor_ids": [id] })).expect(422, "validation_failed");
+    admin
+        .patch(&format!("/api/v1/admin/members/{id}"), json!({ "supervisor_ids": [id] }))
+        .expect(422, "validation_failed");
     // Leaders set from the department side show on the member.
     admin.patch(&format!("/api/v1/admin/departments/{mk}"), json!({ "leader_ids": [id] })).ok();
     assert_eq!(ids(&member(&admin, id)["leader_of"]), vec![rd, mk]);
-    admin.patch(&format!("/api/v1/admin/departments/{mk}"), json!({ "leader_ids": [boss] })).expect(422, "validation_failed");
+    admin
+        .patch(&format!("/api/v1/admin/departments/{mk}"), json!({ "leader_ids": [boss] }))
+        .expect(422, "validation_failed");
 }
 
 #[test]
@@ -302,7 +331,10 @@ fn transferring_a_member_moves_lists_counts_and_drops_old_leadership() {
     let in_mk = admin.get(&format!("/api/v1/members?department_id={mk}")).ok();
     assert_eq!(in_mk["items"][0]["id"], id);
     let audit = admin.audit("action=member.");
-    assert!(audit.iter().any(|e| e["target"].as_str().unwrap().contains("mover") && e["action"] != "member.created"), "{audit:?}");
+    assert!(
+        audit.iter().any(|e| e["target"].as_str().unwrap().contains("mover") && e["action"] != "member.created"),
+        "{audit:?}"
+    );
 }
 
 #[test]
@@ -313,7 +345,9 @@ fn the_directory_finds_members_by_name_pinyin_initials_userid_mobile_and_email()
     admin.create_member_with(json!({
         "userid": "zs001", "name": "张三", "department_ids": [root], "mobile": "+86 138 0000 0001", "email": "zhang.san@corp.cn"
     }));
-    admin.create_member_with(json!({ "userid": "ls002", "name": "李四", "department_ids": [root], "mobile": "13800000002", "alias": "Leo" }));
+    admin.create_member_with(
+        json!({ "userid": "ls002", "name": "李四", "department_ids": [root], "mobile": "13800000002", "alias": "Leo" }),
+    );
     let (_, reader) = s.member(&admin, "reader", root);
     for (q, who) in [
         ("张三", "zs001"),
@@ -381,14 +415,19 @@ fn offboarding_needs_an_active_heir_and_hides_the_member() {
     let listed = admin.get(&format!("/api/v1/members?department_id={rd}")).ok();
     assert!(!listed["items"].as_array().unwrap().iter().any(|x| x["id"] == leaver));
     let left = admin.get("/api/v1/members?status=left").ok();
-    assert_eq!(ids(&Value::Array(left["items"].as_array().unwrap().iter().map(|x| x["id"].clone()).collect())), vec![leaver]);
+    assert_eq!(
+        ids(&Value::Array(left["items"].as_array().unwrap().iter().map(|x| x["id"].clone()).collect())),
+        vec![leaver]
+    );
     assert_eq!(dept(&admin, rd)["member_count"], 2);
     let entry = admin.audit("action=member.offboarded");
     assert_eq!(entry.len(), 1);
     assert_eq!(entry[0]["details"]["handover_to"], "heir");
     // The super admin cannot be offboarded while super admin, nor offboard themselves.
     let admin_id = admin.me()["user"]["id"].as_u64().unwrap();
-    admin.post(&format!("/api/v1/admin/members/{admin_id}/offboard"), json!({ "handover_to": heir })).expect(409, "cannot_offboard_self");
+    admin
+        .post(&format!("/api/v1/admin/members/{admin_id}/offboard"), json!({ "handover_to": heir }))
+        .expect(409, "cannot_offboard_self");
 }
 
 #[test]
@@ -407,11 +446,15 @@ fn tags_hold_members_and_departments() {
     let other = admin.post("/api/v1/admin/tags", json!({ "name": "OnCall" })).id();
     admin.post("/api/v1/admin/tags", json!({ "name": "oncall" })).expect(409, "tag_exists");
     admin.patch(&format!("/api/v1/admin/tags/{other}"), json!({ "name": "值班" })).expect(409, "tag_exists");
-    let t = admin.patch(&format!("/api/v1/admin/tags/{tag}"), json!({ "member_ids": [b, a, a], "department_ids": [rd] })).ok();
+    let t = admin
+        .patch(&format!("/api/v1/admin/tags/{tag}"), json!({ "member_ids": [b, a, a], "department_ids": [rd] }))
+        .ok();
     assert_eq!(ids(&t["member_ids"]), vec![a, b]);
     assert_eq!(ids(&t["department_ids"]), vec![rd]);
     admin.patch(&format!("/api/v1/admin/tags/{tag}"), json!({ "member_ids": [999_999] })).expect(422, "unknown_member");
-    admin.patch(&format!("/api/v1/admin/tags/{tag}"), json!({ "department_ids": [999_999] })).expect(422, "unknown_department");
+    admin
+        .patch(&format!("/api/v1/admin/tags/{tag}"), json!({ "department_ids": [999_999] }))
+        .expect(422, "unknown_department");
     admin.patch("/api/v1/admin/tags/999999", json!({ "name": "x" })).expect(404, "not_found");
     assert_eq!(ids(&member(&admin, a)["tag_ids"]), vec![tag]);
     let listed = admin.get("/api/v1/tags").ok();
@@ -431,7 +474,8 @@ fn tags_hold_members_and_departments() {
     let gone = admin.create_department("临时", root);
     admin.patch(&format!("/api/v1/admin/tags/{other}"), json!({ "department_ids": [gone, rd] })).ok();
     admin.delete(&format!("/api/v1/admin/departments/{gone}"));
-    let t = admin.get("/api/v1/tags").ok()["items"].as_array().unwrap().iter().find(|t| t["id"] == other).unwrap().clone();
+    let t =
+        admin.get("/api/v1/tags").ok()["items"].as_array().unwrap().iter().find(|t| t["id"] == other).unwrap().clone();
     assert_eq!(ids(&t["department_ids"]), vec![rd]);
 }
 
@@ -447,14 +491,22 @@ fn custom_fields_are_defined_by_the_super_admin_and_set_on_members() {
     let listed = member_client.get("/api/v1/custom-fields").ok();
     assert_eq!(listed["items"].as_array().unwrap().len(), 2);
     assert_eq!(listed["items"][1]["label"], "工位");
-    let m = admin.patch(&format!("/api/v1/admin/members/{mid}"), json!({ "custom": { "wechat": "wx_fields", "seat": " A-12 " } })).ok();
+    let m = admin
+        .patch(
+            &format!("/api/v1/admin/members/{mid}"),
+            json!({ "custom": { "wechat": "wx_fields", "seat": " A-12 " } }),
+        )
+        .ok();
     assert_eq!(m["custom"], json!({ "wechat": "wx_fields", "seat": "A-12" }));
-    let r = admin.patch(&format!("/api/v1/admin/members/{mid}"), json!({ "custom": { "wechat": "x", "shoe_size": "42" } }));
+    let r =
+        admin.patch(&format!("/api/v1/admin/members/{mid}"), json!({ "custom": { "wechat": "x", "shoe_size": "42" } }));
     assert_eq!(r.expect(422, "unknown_custom_field")["details"]["field"], "custom");
     assert_eq!(member(&member_client, mid)["custom"]["wechat"], "wx_fields");
-    for bad in [json!({ "items": [ { "key": "bad key", "label": "x" } ] }), json!({ "items": [ { "key": "k", "label": "" } ] }),
-        json!({ "items": [ { "key": "k", "label": "a" }, { "key": "k", "label": "b" } ] })]
-    {
+    for bad in [
+        json!({ "items": [ { "key": "bad key", "label": "x" } ] }),
+        json!({ "items": [ { "key": "k", "label": "" } ] }),
+        json!({ "items": [ { "key": "k", "label": "a" }, { "key": "k", "label": "b" } ] }),
+    ] {
         admin.put("/api/v1/admin/custom-fields", bad).expect(422, "validation_failed");
     }
     member_client.put("/api/v1/admin/custom-fields", json!({ "items": [] })).expect(403, "forbidden");
@@ -509,7 +561,12 @@ fn members_edit_only_alias_and_telephone_of_their_own_profile() {
     let m = c.patch("/api/v1/me/profile", json!({ "alias": "小自", "telephone": "010-1234 5678" })).ok();
     assert_eq!(m["alias"], "小自");
     assert_eq!(m["telephone"], "010-1234 5678");
-    for sneaky in [json!({ "position": "CEO" }), json!({ "status": "active" }), json!({ "userid": "boss" }), json!({ "department_ids": [1] })] {
+    for sneaky in [
+        json!({ "position": "CEO" }),
+        json!({ "status": "active" }),
+        json!({ "userid": "boss" }),
+        json!({ "department_ids": [1] }),
+    ] {
         assert_eq!(c.patch("/api/v1/me/profile", sneaky.clone()).status.as_u16(), 400, "{sneaky}");
     }
     c.patch("/api/v1/me/profile", json!({ "telephone": "call me" })).expect(422, "invalid_telephone");
@@ -552,7 +609,9 @@ fn members_who_left_cannot_be_made_leaders_again() {
     let gone = admin.create_member("gone", "已离职", rd, MEMBER_PASSWORD);
     let heir = admin.create_member("heir", "接手", rd, MEMBER_PASSWORD);
     admin.post(&format!("/api/v1/admin/members/{gone}/offboard"), json!({ "handover_to": heir })).ok();
-    admin.patch(&format!("/api/v1/admin/departments/{rd}"), json!({ "leader_ids": [gone] })).expect(422, "validation_failed");
+    admin
+        .patch(&format!("/api/v1/admin/departments/{rd}"), json!({ "leader_ids": [gone] }))
+        .expect(422, "validation_failed");
     admin.patch(&format!("/api/v1/admin/departments/{rd}"), json!({ "leader_ids": [heir] })).ok();
     assert_eq!(ids(&dept(&admin, rd)["leader_ids"]), vec![heir]);
 }
