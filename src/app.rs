@@ -82,7 +82,23 @@ async fn healthz(p: web::Data<Platform>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-async fn metrics(p: web::Data<Platform>) -> HttpResponse {
+/// Metrics reveal operational detail: served to loopback clients, or to anyone presenting
+/// `metrics_token` as a bearer token (for a Prometheus on another host).
+fn may_read_metrics(req: &actix_web::HttpRequest, p: &Platform) -> bool {
+    if req.peer_addr().is_some_and(|a| a.ip().is_loopback()) && req.headers().get("x-forwarded-for").is_none() {
+        return true;
+    }
+    let sent = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    match (sent, p.config.metrics_token.as_str()) {
+        (Some(t), expected) if !expected.is_empty() => crate::platform::auth::extract::constant_time_eq(t.as_bytes(), expected.as_bytes()),
+        _ => false,
+    }
+}
+
+async fn metrics(p: web::Data<Platform>, req: actix_web::HttpRequest) -> HttpResponse {
+    if !may_read_metrics(&req, &p) {
+        return HttpResponse::Forbidden().json(serde_json::json!({"code": "forbidden", "message": "Metrics are served to localhost or with the metrics token"}));
+    }
     let s = p.store.stats();
     let gauges = [
         ("officebox_db_size_bytes", "Size of data.redb.", p.store.file_size() as f64),

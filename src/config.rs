@@ -18,6 +18,8 @@ pub struct Config {
     pub bcrypt_cost: u32,
     pub max_upload_mb: u64,
     pub workers: usize,
+    /// Bearer token that lets a non-local scraper read `/metrics` (empty = localhost only).
+    pub metrics_token: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +40,7 @@ impl Default for Config {
             bcrypt_cost: 12,
             max_upload_mb: 50,
             workers: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2),
+            metrics_token: String::new(),
         }
     }
 }
@@ -55,6 +58,7 @@ pub struct Layer {
     pub bcrypt_cost: Option<u32>,
     pub max_upload_mb: Option<u64>,
     pub workers: Option<usize>,
+    pub metrics_token: Option<String>,
 }
 
 fn bad(key: &str, why: impl std::fmt::Display) -> AppError {
@@ -86,6 +90,7 @@ impl Layer {
             bcrypt_cost: parse("bcrypt_cost", get("bcrypt_cost"))?,
             max_upload_mb: parse("max_upload_mb", get("max_upload_mb"))?,
             workers: parse("workers", get("workers"))?,
+            metrics_token: get("metrics_token"),
         })
     }
 
@@ -126,6 +131,12 @@ impl Layer {
         }
         if let Some(v) = self.workers {
             c.workers = v.max(1);
+        }
+        if let Some(v) = self.metrics_token {
+            if !v.is_empty() && v.len() < 16 {
+                return Err(bad("metrics_token", "use at least 16 characters"));
+            }
+            c.metrics_token = v;
         }
         Ok(())
     }

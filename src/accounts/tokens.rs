@@ -46,7 +46,7 @@ fn invalid() -> AppError {
 }
 
 fn still_valid(rec: &TokenRecord, changed_at: Option<i64>, now: i64) -> bool {
-    now < rec.expires_at && (rec.kind == TokenKind::Invite || changed_at.is_none_or(|c| rec.created_at >= c))
+    now < rec.expires_at && (rec.kind == TokenKind::Invite || changed_at.is_none_or(|c| rec.created_at > c))
 }
 
 /// Look a token up without using it.

@@ -21,3 +21,28 @@ fn setup_then_login_then_directory() {
     let info = me.get("/api/v1/auth/me").ok();
     assert_eq!(info["must_change_password"], true);
 }
+
+#[test]
+fn metrics_are_local_only_unless_the_scraper_has_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = TestServer::start_with(dir, |mut c| {
+        c.metrics_token = "scrape-token-0123456789".into();
+        c
+    });
+    let http = reqwest::blocking::Client::new();
+    let get = |headers: &[(&str, &str)]| {
+        let mut rb = http.get(format!("{}/metrics", s.base));
+        for (k, v) in headers {
+            rb = rb.header(*k, *v);
+        }
+        let r = rb.send().unwrap();
+        (r.status().as_u16(), r.text().unwrap())
+    };
+    let (status, body) = get(&[]);
+    assert_eq!(status, 200);
+    assert!(body.contains("officebox_writer_queue_depth"));
+    // Through a reverse proxy the peer is loopback but the client is not.
+    assert_eq!(get(&[("x-forwarded-for", "203.0.113.9")]).0, 403);
+    assert_eq!(get(&[("x-forwarded-for", "203.0.113.9"), ("authorization", "Bearer wrong-token-0123456789")]).0, 403);
+    assert_eq!(get(&[("x-forwarded-for", "203.0.113.9"), ("authorization", "Bearer scrape-token-0123456789")]).0, 200);
+}
