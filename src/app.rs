@@ -23,13 +23,21 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     let dir = config.data_dir.clone();
     std::fs::create_dir_all(&dir)?;
     // A restore staged by the admin console (or interrupted) is finished before opening.
-    if crate::platform::backup::apply_pending_restore(&dir)? {
+    let restored = crate::platform::backup::apply_pending_restore(&dir)?;
+    if restored {
         tracing::warn!("a staged restore was applied");
     }
     let (store, state) = Store::open(&dir, &crate::schema::SCHEMA, clock, &|store| {
         features_before_migration(&dir, store)
     })?;
     tracing::info!(?state, path = %store.path().display(), "storage ready");
+    if restored {
+        // Recorded in the restored database, so the audit trail shows when data was rolled back.
+        let system = crate::platform::audit::Actor { id: 0, name: "system".into(), ip: String::new() };
+        store.write_blocking(move |tx| {
+            crate::platform::audit::record(tx, &system, "backup.restore_applied", "restore", serde_json::json!({ "sessions_ended": true }))
+        })?;
+    }
     let blobs = Blobs::open(dir.join("blobs"))?;
     let setup_done = features_is_setup_done(&store)?;
     let (shutdown, _) = tokio::sync::watch::channel(None);

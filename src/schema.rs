@@ -34,4 +34,8 @@ pub static TABLES: &[TableSpec] = &[
 
 pub static MIGRATIONS: &[Migration] = &[];
 
-pub static SCHEMA: Schema = Schema { tables: TABLES, version: SCHEMA_VERSION, migrations: MIGRATIONS };
+/// Signed-in sessions belong to the moment, not to the data: a restore signs everybody out.
+pub static CLEARED_ON_RESTORE: &[&str] = &["sessions", "user_sessions"];
+
+pub static SCHEMA: Schema =
+    Schema { tables: TABLES, version: SCHEMA_VERSION, migrations: MIGRATIONS, cleared_on_restore: CLEARED_ON_RESTORE };

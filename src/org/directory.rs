@@ -13,7 +13,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub struct DepartmentView {
     #[serde(flatten)]
     pub department: Department,
+    /// Members directly in this department.
     pub member_count: u64,
+    /// Distinct members in this department and everything below it.
+    pub total_count: u64,
 }
 
 /// A member as the API shows it: the stored record plus derived fields.
@@ -65,18 +68,33 @@ pub fn view_one(txn: &redb::ReadTransaction, m: Member) -> AppResult<MemberView>
 }
 
 pub fn departments(txn: &redb::ReadTransaction) -> AppResult<Vec<DepartmentView>> {
-    let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
+    let tree = store::tree(txn)?;
+    let mut direct: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut by_member: HashMap<u64, Vec<u64>> = HashMap::new();
     if let Some(t) = DEPARTMENT_MEMBERS.read(txn)? {
         for row in t.iter()? {
-            let ((d, _), ()) = row?;
-            *counts.entry(d).or_default() += 1;
+            let ((d, m), ()) = row?;
+            *direct.entry(d).or_default() += 1;
+            by_member.entry(m).or_default().push(d);
         }
     }
-    let tree = store::tree(txn)?;
+    // A member in two departments of one branch counts once for the branch.
+    let paths: HashMap<u64, Vec<u64>> = tree.by_id.keys().map(|d| (*d, tree.path(*d))).collect();
+    let mut total: HashMap<u64, u64> = HashMap::new();
+    for depts in by_member.values() {
+        let above: HashSet<u64> = depts.iter().filter_map(|d| paths.get(d)).flatten().copied().collect();
+        for d in above {
+            *total.entry(d).or_default() += 1;
+        }
+    }
     let mut out: Vec<DepartmentView> = tree
         .by_id
         .values()
-        .map(|d| DepartmentView { member_count: counts.get(&d.id).copied().unwrap_or(0), department: d.clone() })
+        .map(|d| DepartmentView {
+            member_count: direct.get(&d.id).copied().unwrap_or(0),
+            total_count: total.get(&d.id).copied().unwrap_or(0),
+            department: d.clone(),
+        })
         .collect();
     out.sort_by_key(|v| (tree.depth(v.department.id), v.department.parent_id, v.department.order, v.department.id));
     Ok(out)

@@ -86,6 +86,9 @@ fn console_restore_is_verified_staged_and_applied_on_restart() {
     let s = TestServer::start();
     let (admin, _) = populate(&s);
     let before = snapshot(&admin);
+    // A session that exists when the backup is made.
+    let signin = Client::new(&s.base).login("zhangsan", "Zhang-pass-1");
+    let token = set_cookie_value(&signin).expect("session cookie");
     let zip = admin.send(reqwest::Method::POST, "/api/v1/admin/backup", None);
     assert_eq!(zip.status, 200);
     assert_eq!(zip.headers["content-type"], "application/zip");
@@ -109,10 +112,15 @@ fn console_restore_is_verified_staged_and_applied_on_restart() {
 
     let r = admin.upload(reqwest::Method::POST, "/api/v1/admin/restore", "good.zip", zip.bytes.clone());
     assert_eq!(r.status, 202, "{}", r.body);
+    Client::with_session(&s.base, &token).get("/api/v1/auth/me").ok();
     let dir = s.stop();
     let s = TestServer::start_in(dir);
+    // Sessions are not restored: a session revoked after the backup must not come back to life.
+    Client::with_session(&s.base, &token).get("/api/v1/auth/me").expect(401, "unauthorized");
     let admin = Client::signed_in(&s.base, "admin", ADMIN_PASSWORD);
     assert_eq!(snapshot(&admin), before, "the data is exactly what the backup held");
+    let audit = admin.get("/api/v1/admin/audit?action=backup.restore_applied").ok();
+    assert_eq!(audit["items"].as_array().unwrap().len(), 1, "the restore is in the restored audit log");
 }
 
 #[test]

@@ -46,3 +46,22 @@ fn metrics_are_local_only_unless_the_scraper_has_the_token() {
     assert_eq!(get(&[("x-forwarded-for", "203.0.113.9"), ("authorization", "Bearer wrong-token-0123456789")]).0, 403);
     assert_eq!(get(&[("x-forwarded-for", "203.0.113.9"), ("authorization", "Bearer scrape-token-0123456789")]).0, 200);
 }
+
+#[test]
+fn department_counts_are_direct_and_whole_branch() {
+    let s = TestServer::start();
+    let admin = s.setup();
+    let root = admin.root_department();
+    let rd = admin.create_department("研发部", root);
+    let be = admin.create_department("后端组", rd);
+    let fe = admin.create_department("前端组", rd);
+    let zs = admin.create_member("zhangsan", "张三", be, "Zhang-pass-1");
+    admin.create_member("lisi", "李四", fe, "Li4-pass-42");
+    // 张三 is in both groups: the branch counts him once.
+    admin.patch(&format!("/api/v1/admin/members/{zs}"), json!({ "department_ids": [be, fe] })).ok();
+    let deps = admin.get("/api/v1/departments").ok();
+    let find = |id: u64| deps["items"].as_array().unwrap().iter().find(|d| d["id"] == id).cloned().unwrap();
+    assert_eq!((find(rd)["member_count"].as_u64(), find(rd)["total_count"].as_u64()), (Some(0), Some(2)));
+    assert_eq!(find(fe)["total_count"], 2);
+    assert_eq!(find(root)["total_count"], 3, "admin + 张三 + 李四");
+}

@@ -205,7 +205,9 @@ fn build(
     for t in &manifest.tables {
         let spec = spec_of(schema, &t.name)?;
         let mut sink = Sink::open(&txn, spec)?;
-        read_table(&mut o, t, spec, limits, &mut |k, v| sink.insert(k, v))?;
+        // Every entry is still read and checked; cleared tables just keep no rows.
+        let keep = !schema.cleared_on_restore.contains(&spec.name);
+        read_table(&mut o, t, spec, limits, &mut |k, v| if keep { sink.insert(k, v) } else { Ok(()) })?;
     }
     // The archive's own meta rows were imported; these make the manifest authoritative.
     meta::set_schema_version(&txn, manifest.schema_version)?;

@@ -28,6 +28,9 @@ pub struct Schema {
     pub tables: &'static [TableSpec],
     pub version: u32,
     pub migrations: &'static [Migration],
+    /// Tables whose rows are not brought back by a restore (live sessions: a session revoked
+    /// after the backup was made must not come back to life).
+    pub cleared_on_restore: &'static [&'static str],
 }
 
 const QUEUE_CAPACITY: usize = 16_384;

@@ -113,7 +113,8 @@ fn a_newer_database_is_refused_and_an_older_one_migrates() {
         name: "mark",
         run: |txn| SETTINGS.open(txn)?.put(&"migrated".to_owned(), &serde_json::json!(true)),
     }];
-    static V2: Schema = Schema { tables: crate::schema::TABLES, version: 2, migrations: MIGRATIONS };
+    static V2: Schema =
+        Schema { tables: crate::schema::TABLES, version: 2, migrations: MIGRATIONS, cleared_on_restore: &[] };
     let dir = tempfile::tempdir().unwrap();
     {
         let store = open(dir.path());

@@ -84,7 +84,10 @@ export interface Department {
   name: string
   order: number
   leader_ids: Id[]
+  /** Members directly in this department. */
   member_count: number
+  /** Distinct members in this department and everything below it. */
+  total_count: number
 }
 
 export interface Tag {
@@ -121,12 +124,15 @@ export interface Invite {
   qr_svg: string
   expires_at: number
   emailed: boolean
+  /** Set when sending the mail failed (the invite itself was still created). */
+  mail_error?: string
 }
 
 export interface ResetResult {
   link?: string
   qr_svg?: string
   emailed: boolean
+  mail_error?: string
 }
 
 export interface MemberInput {
