@@ -74,7 +74,10 @@ fn init_logging(config: &Config) {
     // tantivy logs every index commit at info; keep it quiet unless asked for.
     let level = if config.log_level.contains("tantivy") { config.log_level.clone() } else { format!("{},tantivy=warn", config.log_level) };
     let filter = tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    use std::io::IsTerminal;
+    // Colours only for a person at a terminal, never into journald or a log file.
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
