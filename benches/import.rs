@@ -17,21 +17,30 @@ const ROWS: usize = 10_000;
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = Config { data_dir: dir.path().to_path_buf(), bcrypt_cost: 4, workers: 2, ..Config::default() };
-    let platform = actix_web::web::Data::new(officebox::app::build_platform(config, Arc::new(SystemClock)).expect("platform"));
+    let platform =
+        actix_web::web::Data::new(officebox::app::build_platform(config, Arc::new(SystemClock)).expect("platform"));
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let p = platform.clone();
     let server = std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(officebox::app::run(p, listener)).expect("server");
     });
-    let http = Client::builder().cookie_store(true).timeout(std::time::Duration::from_secs(300)).build().expect("client");
+    let http =
+        Client::builder().cookie_store(true).timeout(std::time::Duration::from_secs(300)).build().expect("client");
     wait_ready(&http, &base);
     let setup = json!({
         "enterprise_name": "示例科技",
         "time_zone": "Asia/Shanghai",
         "admin": { "userid": "admin", "name": "管理员", "password": "Secret-pass-1", "mobile": "19900000000" }
     });
-    let me: Value = http.post(format!("{base}/api/v1/setup")).header("X-CSRF-Token", "1").json(&setup).send().expect("setup").json().expect("me");
+    let me: Value = http
+        .post(format!("{base}/api/v1/setup"))
+        .header("X-CSRF-Token", "1")
+        .json(&setup)
+        .send()
+        .expect("setup")
+        .json()
+        .expect("me");
     let csrf = me["csrf_token"].as_str().expect("csrf").to_owned();
 
     let file = workbook();
@@ -87,8 +96,10 @@ fn import(http: &Client, base: &str, csrf: &str, file: &[u8]) -> (u128, u128, Va
 }
 
 fn workbook() -> Vec<u8> {
-    const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈";
-    const GIVEN: &str = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅文斌宇浩然子轩欣怡雨萱晨阳思远佳琪";
+    const SURNAMES: &str =
+        "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈";
+    const GIVEN: &str =
+        "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉梅文斌宇浩然子轩欣怡雨萱晨阳思远佳琪";
     let surnames: Vec<char> = SURNAMES.chars().collect();
     let given: Vec<char> = GIVEN.chars().collect();
     let divisions = ["研发中心", "市场中心", "销售中心", "运营中心", "职能中心"];
@@ -104,19 +115,17 @@ fn workbook() -> Vec<u8> {
     }
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
-    let header = ["账号", "姓名", "别名", "部门", "职务", "手机", "邮箱", "性别", "座机", "直属上级", "工号", "入职日期"];
+    let header =
+        ["账号", "姓名", "别名", "部门", "职务", "手机", "邮箱", "性别", "座机", "直属上级", "工号", "入职日期"];
     for (c, h) in header.iter().enumerate() {
         ws.write_string(0, c as u16, *h).expect("header");
     }
     for i in 0..ROWS {
         let r = i as u32 + 1;
-        let name: String = [
-            surnames[i % surnames.len()],
-            given[(i / surnames.len()) % given.len()],
-            given[(i * 7 + 3) % given.len()],
-        ]
-        .iter()
-        .collect();
+        let name: String =
+            [surnames[i % surnames.len()], given[(i / surnames.len()) % given.len()], given[(i * 7 + 3) % given.len()]]
+                .iter()
+                .collect();
         let cells = [
             format!("u{i:05}"),
             name,

@@ -28,6 +28,9 @@ pub struct TokenRecord {
     pub user_id: u64,
     pub created_at: i64,
     pub expires_at: i64,
+    /// Global sequence value at issue; a password change after it (higher seq) kills a reset token.
+    #[serde(default)]
+    pub issued_seq: u64,
 }
 
 pub fn issue(tx: &Tx, kind: TokenKind, user_id: u64) -> AppResult<(String, TokenRecord)> {
@@ -36,7 +39,7 @@ pub fn issue(tx: &Tx, kind: TokenKind, user_id: u64) -> AppResult<(String, Token
         TokenKind::Invite => INVITE_TTL_MS,
         TokenKind::Reset => RESET_TTL_MS,
     };
-    let rec = TokenRecord { kind, user_id, created_at: tx.now, expires_at: tx.now + ttl };
+    let rec = TokenRecord { kind, user_id, created_at: tx.now, expires_at: tx.now + ttl, issued_seq: tx.next_seq()? };
     ACCOUNT_TOKENS.open(tx.txn)?.put(&token_hash(&token), &rec)?;
     Ok((token, rec))
 }
@@ -45,14 +48,14 @@ fn invalid() -> AppError {
     AppError::new(actix_web::http::StatusCode::NOT_FOUND, "invalid_token", "This link is invalid or has expired; ask for a new one")
 }
 
-fn still_valid(rec: &TokenRecord, changed_at: Option<i64>, now: i64) -> bool {
-    now < rec.expires_at && (rec.kind == TokenKind::Invite || changed_at.is_none_or(|c| rec.created_at > c))
+fn still_valid(rec: &TokenRecord, changed_seq: Option<u64>, now: i64) -> bool {
+    now < rec.expires_at && (rec.kind == TokenKind::Invite || changed_seq.is_none_or(|c| rec.issued_seq > c))
 }
 
 /// Look a token up without using it.
 pub fn peek(txn: &redb::ReadTransaction, token: &str, now: i64) -> AppResult<TokenRecord> {
     let rec = ACCOUNT_TOKENS.get_in(txn, &token_hash(token))?.ok_or_else(invalid)?;
-    let changed = credentials::get(txn, rec.user_id)?.map(|c| c.changed_at);
+    let changed = credentials::get(txn, rec.user_id)?.map(|c| c.changed_seq);
     if !still_valid(&rec, changed, now) {
         return Err(invalid());
     }
@@ -66,7 +69,7 @@ pub fn consume(tx: &Tx, token: &str, kind: TokenKind) -> AppResult<TokenRecord> 
     let rec = t.get(&hash)?.filter(|r| r.kind == kind).ok_or_else(invalid)?;
     t.remove(&hash)?;
     drop(t);
-    let changed = credentials::get_in(tx, rec.user_id)?.map(|c| c.changed_at);
+    let changed = credentials::get_in(tx, rec.user_id)?.map(|c| c.changed_seq);
     if !still_valid(&rec, changed, tx.now) {
         return Err(invalid());
     }

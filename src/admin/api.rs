@@ -6,7 +6,7 @@ use crate::org::service::admin_ctx;
 use crate::platform::audit::{self, AuditFilter};
 use crate::platform::auth::session::SecuritySettings;
 use crate::platform::auth::{AdminRole, Auth, Permission};
-use crate::platform::http::{Page, PageQuery};
+use crate::platform::http::{xlsx_response, Page, PageQuery};
 use crate::platform::mail::SmtpSettings;
 use crate::platform::settings::SettingsDoc;
 use crate::platform::Platform;
@@ -106,11 +106,4 @@ async fn audit_export(p: P, auth: Auth, q: web::Query<AuditFilter>) -> AppResult
     let p2 = p.clone();
     let bytes = web::block(move || service::audit_xlsx(&service::audit_all(&p2, &q)?, &tz)).await.map_err(AppError::internal)??;
     Ok(xlsx_response(bytes, "audit-log.xlsx"))
-}
-
-pub fn xlsx_response(bytes: Vec<u8>, filename: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
-        .body(bytes)
 }

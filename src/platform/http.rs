@@ -145,3 +145,12 @@ pub fn file_stream(
         }
     })
 }
+
+/// An .xlsx download (exports, templates).
+pub fn xlsx_response(bytes: Vec<u8>, filename: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        .insert_header(("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
+        .insert_header(("Cache-Control", "no-store"))
+        .body(bytes)
+}

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
 const ROOT: &str = "示例科技";
-const HEADER: [&str; 12] = ["账号", "姓名", "别名", "部门", "职务", "手机", "邮箱", "性别", "座机", "直属上级", "工号", "入职日期"];
+const HEADER: [&str; 12] =
+    ["账号", "姓名", "别名", "部门", "职务", "手机", "邮箱", "性别", "座机", "直属上级", "工号", "入职日期"];
 
 /// A cell in a test workbook.
 enum V {
@@ -44,15 +45,20 @@ fn book(rows: &[Vec<V>]) -> Vec<u8> {
 
 /// A workbook of text cells (empty strings are left blank).
 fn text_book(rows: &[&[&str]]) -> Vec<u8> {
-    let rows: Vec<Vec<V>> =
-        rows.iter().map(|r| r.iter().map(|s| if s.is_empty() { V::E } else { V::O((*s).to_owned()) }).collect()).collect();
+    let rows: Vec<Vec<V>> = rows
+        .iter()
+        .map(|r| r.iter().map(|s| if s.is_empty() { V::E } else { V::O((*s).to_owned()) }).collect())
+        .collect();
     book(&rows)
 }
 
 fn sheet_rows(bytes: &[u8], index: usize) -> Vec<Vec<String>> {
     let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("readable xlsx");
     let range = wb.worksheet_range_at(index).expect("sheet").expect("range");
-    range.rows().map(|r| r.iter().map(|c| if *c == Data::Empty { String::new() } else { c.to_string() }).collect()).collect()
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| if *c == Data::Empty { String::new() } else { c.to_string() }).collect())
+        .collect()
 }
 
 fn sheet_names(bytes: &[u8]) -> Vec<String> {
@@ -79,7 +85,13 @@ fn import_ok(c: &Client, bytes: Vec<u8>) -> Value {
 fn errors(report: &Value) -> BTreeSet<(u64, String, String)> {
     let list = report["errors"].as_array().cloned().unwrap_or_default();
     list.iter()
-        .map(|e| (e["row"].as_u64().unwrap_or(0), e["column"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap_or(0),
+                e["column"].as_str().unwrap_or("").to_owned(),
+                e["code"].as_str().unwrap_or("").to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -156,21 +168,69 @@ fn happy_path_creates_departments_and_members() {
     let before = department_count(&admin);
     let bytes = book(&[
         header(),
-        vec![V::S("zhangsan"), V::S("张三"), V::E, V::S("示例科技/研发部/后端组"), V::S("后端工程师"), V::S("13800000001"), V::S("zhangsan@example.cn"), V::S("男")],
-        vec![V::S("lisi"), V::S("李四"), V::S("小李"), V::S("研发部/前端组"), V::E, V::E, V::S("lisi@example.cn"), V::S("female"), V::E, V::S("zhangsan")],
         vec![
-            V::S("wangwu"), V::S("王五"), V::E, V::S(" 研发部 / 后端组 ;市场部"), V::E, V::N(13800000003.0), V::E, V::E, V::S("010-1234567"),
-            V::S("zhangsan; lisi"), V::N(1003.0), V::D(2024, 3, 1),
+            V::S("zhangsan"),
+            V::S("张三"),
+            V::E,
+            V::S("示例科技/研发部/后端组"),
+            V::S("后端工程师"),
+            V::S("13800000001"),
+            V::S("zhangsan@example.cn"),
+            V::S("男"),
+        ],
+        vec![
+            V::S("lisi"),
+            V::S("李四"),
+            V::S("小李"),
+            V::S("研发部/前端组"),
+            V::E,
+            V::E,
+            V::S("lisi@example.cn"),
+            V::S("female"),
+            V::E,
+            V::S("zhangsan"),
+        ],
+        vec![
+            V::S("wangwu"),
+            V::S("王五"),
+            V::E,
+            V::S(" 研发部 / 后端组 ;市场部"),
+            V::E,
+            V::N(13800000003.0),
+            V::E,
+            V::E,
+            V::S("010-1234567"),
+            V::S("zhangsan; lisi"),
+            V::N(1003.0),
+            V::D(2024, 3, 1),
         ],
         vec![],
-        vec![V::S("zhaoliu"), V::S("赵六"), V::E, V::S("市场部"), V::E, V::S("+86 138-0000-0004"), V::E, V::E, V::E, V::E, V::E, V::S("2023-12-31")],
+        vec![
+            V::S("zhaoliu"),
+            V::S("赵六"),
+            V::E,
+            V::S("市场部"),
+            V::E,
+            V::S("+86 138-0000-0004"),
+            V::E,
+            V::E,
+            V::E,
+            V::E,
+            V::E,
+            V::S("2023-12-31"),
+        ],
     ]);
     let report = dry_run(&admin, bytes).ok();
     assert_eq!(report["errors"], json!([]), "{report}");
     assert_eq!(report["total_rows"], 4, "the empty row is ignored");
     assert_eq!((report["creates"].as_u64(), report["updates"].as_u64()), (Some(4), Some(0)));
-    let new: BTreeSet<String> = report["new_departments"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
-    let want: BTreeSet<String> = ["示例科技/研发部", "示例科技/研发部/后端组", "示例科技/研发部/前端组", "示例科技/市场部"].iter().map(|s| s.to_string()).collect();
+    let new: BTreeSet<String> =
+        report["new_departments"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_owned()).collect();
+    let want: BTreeSet<String> =
+        ["示例科技/研发部", "示例科技/研发部/后端组", "示例科技/研发部/前端组", "示例科技/市场部"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     assert_eq!(new, want);
     assert_eq!(department_count(&admin), before, "a dry run changes nothing");
 
@@ -194,7 +254,10 @@ fn happy_path_creates_departments_and_members() {
     assert_eq!(ww["employee_no"], "1003");
     assert_eq!(ww["hire_date"], "2024-03-01");
     assert_eq!(ww["supervisor_ids"], json!([zs["id"], ls["id"]]));
-    assert_eq!(ww["department_ids"], json!([department_id(&admin, "示例科技/研发部/后端组"), department_id(&admin, "示例科技/市场部")]));
+    assert_eq!(
+        ww["department_ids"],
+        json!([department_id(&admin, "示例科技/研发部/后端组"), department_id(&admin, "示例科技/市场部")])
+    );
     assert_eq!(member(&admin, "zhaoliu")["hire_date"], "2023-12-31");
     // One audit entry for the whole import.
     let audit = admin.get("/api/v1/admin/audit?action=import.committed").ok();
@@ -209,7 +272,12 @@ fn dry_run_reports_every_problem_at_once() {
     let s = TestServer::start();
     let admin = s.setup();
     let root = admin.root_department();
-    admin.post("/api/v1/admin/members", json!({ "userid": "old", "name": "老员工", "department_ids": [root], "mobile": "13911112222" })).ok();
+    admin
+        .post(
+            "/api/v1/admin/members",
+            json!({ "userid": "old", "name": "老员工", "department_ids": [root], "mobile": "13911112222" }),
+        )
+        .ok();
     let bytes = text_book(&[
         &["账号", "姓名", "部门", "手机", "邮箱", "直属上级", "入职日期", "备注"],
         &["a1", "甲", "研发部", "13800000001", "", "", "", ""],
@@ -267,10 +335,11 @@ fn headers_in_english_and_custom_fields() {
     assert_eq!(m["main_department_id"], department_id(&admin, "示例科技/Sales"));
     // Missing required columns are reported once, on the header row.
     let r = dry_run(&admin, text_book(&[&["账号", "工位"], &["x", "1"]])).ok();
-    let want: BTreeSet<_> = [(1, "姓名", "missing_column"), (1, "部门", "missing_column"), (1, "手机", "missing_column")]
-        .iter()
-        .map(|(r, c, k)| (*r as u64, (*c).to_owned(), (*k).to_owned()))
-        .collect();
+    let want: BTreeSet<_> =
+        [(1, "姓名", "missing_column"), (1, "部门", "missing_column"), (1, "手机", "missing_column")]
+            .iter()
+            .map(|(r, c, k)| (*r as u64, (*c).to_owned(), (*k).to_owned()))
+            .collect();
     assert_eq!(errors(&r), want, "{r}");
 }
 
@@ -288,11 +357,20 @@ fn commit_is_all_or_nothing_against_the_org_as_it_is_then() {
     let report = dry_run(&admin, bytes).ok();
     assert_eq!(report["errors"], json!([]));
     // Between the dry run and the commit someone takes row 4's mobile.
-    admin.post("/api/v1/admin/members", json!({ "userid": "late", "name": "后来者", "department_ids": [root], "mobile": "137-0000-0003" })).ok();
+    admin
+        .post(
+            "/api/v1/admin/members",
+            json!({ "userid": "late", "name": "后来者", "department_ids": [root], "mobile": "137-0000-0003" }),
+        )
+        .ok();
     let (depts, people) = (department_count(&admin), members(&admin).len());
     let r = commit(&admin, report["import_id"].as_str().unwrap()).expect(422, "import_has_errors");
     let errs = &r["details"]["errors"];
-    assert_eq!((errs[0]["row"].as_u64(), errs[0]["column"].as_str(), errs[0]["code"].as_str()), (Some(4), Some("手机"), Some("mobile_taken")), "{r}");
+    assert_eq!(
+        (errs[0]["row"].as_u64(), errs[0]["column"].as_str(), errs[0]["code"].as_str()),
+        (Some(4), Some("手机"), Some("mobile_taken")),
+        "{r}"
+    );
     assert_eq!(department_count(&admin), depts, "no department was created");
     assert_eq!(members(&admin).len(), people, "no member was created");
     assert!(!members(&admin).iter().any(|m| m["userid"] == "p1"));
@@ -321,7 +399,8 @@ fn reimport_updates_by_userid() {
     assert_eq!(member(&admin, "r1"), before, "an unchanged row leaves the member untouched");
 
     // A changed position, a new department and an upper-case account id update the same member.
-    let changed: &[&[&str]] = &[&["账号", "姓名", "部门", "手机", "职务"], &["R1", "甲一", "总部/二部;总部/一部", "13600000001", "架构师"]];
+    let changed: &[&[&str]] =
+        &[&["账号", "姓名", "部门", "手机", "职务"], &["R1", "甲一", "总部/二部;总部/一部", "13600000001", "架构师"]];
     let done = import_ok(&admin, text_book(changed));
     assert_eq!((done["creates"].as_u64(), done["updates"].as_u64()), (Some(0), Some(1)));
     let after = member(&admin, "r1");
@@ -343,8 +422,36 @@ fn export_round_trip() {
             h.push(V::S("工位"));
             h
         },
-        vec![V::S("e1"), V::S("曾小明"), V::S("小明"), V::S("研发部/后端组;市场部"), V::S("工程师"), V::S("+86 13500000001"), V::S("e1@example.cn"), V::S("男"), V::S("(010) 8888"), V::E, V::S("007"), V::D(2020, 1, 2), V::S("B-3")],
-        vec![V::S("e2"), V::S("钱二"), V::E, V::S("研发部"), V::E, V::E, V::S("e2@example.cn"), V::E, V::E, V::S("e1"), V::E, V::E, V::E],
+        vec![
+            V::S("e1"),
+            V::S("曾小明"),
+            V::S("小明"),
+            V::S("研发部/后端组;市场部"),
+            V::S("工程师"),
+            V::S("+86 13500000001"),
+            V::S("e1@example.cn"),
+            V::S("男"),
+            V::S("(010) 8888"),
+            V::E,
+            V::S("007"),
+            V::D(2020, 1, 2),
+            V::S("B-3"),
+        ],
+        vec![
+            V::S("e2"),
+            V::S("钱二"),
+            V::E,
+            V::S("研发部"),
+            V::E,
+            V::E,
+            V::S("e2@example.cn"),
+            V::E,
+            V::E,
+            V::S("e1"),
+            V::E,
+            V::E,
+            V::E,
+        ],
     ]);
     import_ok(&admin, bytes);
     let before = members(&admin);
@@ -386,7 +493,10 @@ fn branch_admin_is_held_to_their_scope() {
     admin.create_member("mk1", "市场一", mk, "Lion-pass-1");
     admin.create_member("rd1", "研发一", rd, "Bear-pass-1");
     admin
-        .put(&format!("/api/v1/admin/admins/{boss}"), json!({ "kind": "branch", "department_ids": [rd], "permissions": ["import", "members", "departments"] }))
+        .put(
+            &format!("/api/v1/admin/admins/{boss}"),
+            json!({ "kind": "branch", "department_ids": [rd], "permissions": ["import", "members", "departments"] }),
+        )
         .ok();
     let branch = Client::signed_in(&s.base, "boss", "Tiger-pass-1");
     let bytes = text_book(&[
@@ -399,15 +509,25 @@ fn branch_admin_is_held_to_their_scope() {
         &["rd1", "研发一", "研发部/新组", "rd1@example.cn"],
     ]);
     let r = dry_run(&branch, bytes).ok();
-    let want: BTreeSet<_> = [(3, "部门", "out_of_scope"), (4, "账号", "out_of_scope"), (4, "部门", "out_of_scope"), (5, "部门", "out_of_scope"), (6, "部门", "out_of_scope")]
-        .iter()
-        .map(|(r, c, k)| (*r as u64, (*c).to_owned(), (*k).to_owned()))
-        .collect();
+    let want: BTreeSet<_> = [
+        (3, "部门", "out_of_scope"),
+        (4, "账号", "out_of_scope"),
+        (4, "部门", "out_of_scope"),
+        (5, "部门", "out_of_scope"),
+        (6, "部门", "out_of_scope"),
+    ]
+    .iter()
+    .map(|(r, c, k)| (*r as u64, (*c).to_owned(), (*k).to_owned()))
+    .collect();
     assert_eq!(errors(&r), want, "{r}");
     commit(&branch, r["import_id"].as_str().unwrap()).expect(422, "import_has_errors");
 
     // Inside the scope it works, including new sub-departments and moving a member within it.
-    let ok = text_book(&[&["账号", "姓名", "部门", "邮箱"], &["n1", "新一", "研发部/新组", "n1@example.cn"], &["rd1", "研发一", "研发部/新组", "rd1@example.cn"]]);
+    let ok = text_book(&[
+        &["账号", "姓名", "部门", "邮箱"],
+        &["n1", "新一", "研发部/新组", "n1@example.cn"],
+        &["rd1", "研发一", "研发部/新组", "rd1@example.cn"],
+    ]);
     let done = import_ok(&branch, ok);
     assert_eq!((done["creates"].as_u64(), done["updates"].as_u64()), (Some(1), Some(1)));
 
@@ -418,8 +538,17 @@ fn branch_admin_is_held_to_their_scope() {
     branch.get(&format!("/api/v1/admin/export/members?department_id={mk}")).expect(403, "out_of_scope");
 
     // Without the departments permission a file that needs new departments is refused.
-    admin.put(&format!("/api/v1/admin/admins/{boss}"), json!({ "kind": "branch", "department_ids": [rd], "permissions": ["import", "members"] })).ok();
-    let r = dry_run(&branch, text_book(&[&["账号", "姓名", "部门", "邮箱"], &["n5", "新五", "研发部/另一组", "n5@example.cn"]])).ok();
+    admin
+        .put(
+            &format!("/api/v1/admin/admins/{boss}"),
+            json!({ "kind": "branch", "department_ids": [rd], "permissions": ["import", "members"] }),
+        )
+        .ok();
+    let r = dry_run(
+        &branch,
+        text_book(&[&["账号", "姓名", "部门", "邮箱"], &["n5", "新五", "研发部/另一组", "n5@example.cn"]]),
+    )
+    .ok();
     commit(&branch, r["import_id"].as_str().unwrap()).expect(403, "forbidden");
 }
 
@@ -454,7 +583,12 @@ fn only_admins_with_the_import_permission() {
 fn files_that_are_not_xlsx_are_refused_clearly() {
     let s = TestServer::start();
     let admin = s.setup();
-    let r = admin.upload(Method::POST, "/api/v1/admin/import/dry-run", "members.csv", "userid,name\nzs,张三\n".as_bytes().to_vec());
+    let r = admin.upload(
+        Method::POST,
+        "/api/v1/admin/import/dry-run",
+        "members.csv",
+        "userid,name\nzs,张三\n".as_bytes().to_vec(),
+    );
     let body = r.expect(422, "invalid_file");
     assert!(body["message"].as_str().is_some_and(|m| m.contains("xlsx")), "{body}");
     // A zip that is not a workbook.
@@ -468,4 +602,18 @@ fn files_that_are_not_xlsx_are_refused_clearly() {
     // No file part at all.
     let r = admin.post("/api/v1/admin/import/dry-run", json!({}));
     assert!(r.status.is_client_error(), "{}", r.status);
+}
+
+#[test]
+fn more_than_50000_rows_are_refused() {
+    let s = TestServer::start();
+    let admin = s.setup();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "账号").expect("header");
+    for i in 0..50_001u32 {
+        ws.write_string(i + 1, 0, format!("u{i}")).expect("cell");
+    }
+    let r = dry_run(&admin, wb.save_to_buffer().expect("xlsx"));
+    r.expect(422, "too_many_rows");
 }

@@ -10,7 +10,7 @@ use crate::org::service::admin_ctx;
 use crate::org::store;
 use crate::org::tree::Scope;
 use crate::platform::auth::{Auth, Permission};
-use crate::platform::http::receive_file;
+use crate::platform::http::{receive_file, xlsx_response};
 use crate::platform::settings::SettingsDoc;
 use crate::platform::Platform;
 use actix_web::{web, HttpResponse};
@@ -29,15 +29,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/export/members", web::get().to(export_members));
 }
 
-/// An .xlsx download. (Same as `admin::api::xlsx_response`; org must not depend on admin.)
-fn xlsx(bytes: Vec<u8>, filename: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        .insert_header(("Content-Disposition", format!("attachment; filename=\"{filename}\"")))
-        .insert_header(("Cache-Control", "no-store"))
-        .body(bytes)
-}
-
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
     web::block(f).await.map_err(AppError::internal)?
 }
@@ -53,7 +44,7 @@ async fn download_template(p: P, auth: Auth) -> AppResult<HttpResponse> {
         template::template_xlsx(&fields, &root)
     })
     .await?;
-    Ok(xlsx(bytes, "officebox-import-template.xlsx"))
+    Ok(xlsx_response(bytes, "officebox-import-template.xlsx"))
 }
 
 async fn dry_run(p: P, auth: Auth, cache: Cache, mp: actix_multipart::Multipart) -> AppResult<HttpResponse> {
@@ -103,7 +94,8 @@ async fn commit(p: P, auth: Auth, cache: Cache, body: web::Json<CommitBody>) -> 
         return Err(AppError::forbidden("Importing members needs the members permission"));
     }
     let id = body.into_inner().import_id;
-    let pending = cache.get(&id, auth.user_id, &p.config.data_dir, p.now_ms()).ok_or_else(|| AppError::not_found("import"))?;
+    let pending =
+        cache.get(&id, auth.user_id, &p.config.data_dir, p.now_ms()).ok_or_else(|| AppError::not_found("import"))?;
     let sheet = pending.sheet.clone();
     let name = pending.file_name.clone();
     let out = p.store.write(move |tx| apply::commit(tx, &sheet, &ctx, &name)).await?;
@@ -121,5 +113,5 @@ async fn export_members(p: P, auth: Auth, q: web::Query<ExportQuery>) -> AppResu
     let p2 = p.clone();
     let department_id = q.department_id;
     let bytes = blocking(move || export::members_xlsx(&p2.store.begin_read()?, &ctx.role, department_id)).await?;
-    Ok(xlsx(bytes, "officebox-members.xlsx"))
+    Ok(xlsx_response(bytes, "officebox-members.xlsx"))
 }

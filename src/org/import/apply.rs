@@ -29,8 +29,12 @@ pub struct Outcome {
 
 /// 422 `import_has_errors` with the problems in `details.errors`.
 pub fn has_errors(errors: Vec<RowError>, count: usize) -> AppError {
-    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "import_has_errors", format!("The import has {count} problem(s); nothing was changed"))
-        .with_details(json!({ "errors": errors, "error_count": count }))
+    AppError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "import_has_errors",
+        format!("The import has {count} problem(s); nothing was changed"),
+    )
+    .with_details(json!({ "errors": errors, "error_count": count }))
 }
 
 /// A check that failed while applying a row (the org changed in a way the plan did not see):
@@ -56,7 +60,9 @@ fn row_failed(cols: &Columns, row: u32, e: AppError) -> AppError {
     };
     let column = match std {
         Some(s) => cols.title(&Field::Std(s)),
-        None if matches!(e.code, "out_of_scope" | "unknown_department" | "department_required") => cols.std_title(Std::Department),
+        None if matches!(e.code, "out_of_scope" | "unknown_department" | "department_required") => {
+            cols.std_title(Std::Department)
+        }
         None => field.to_owned(),
     };
     has_errors(vec![RowError { row, column, code: e.code, reason: e.message }], 1)
@@ -65,7 +71,9 @@ fn row_failed(cols: &Columns, row: u32, e: AppError) -> AppError {
 /// Check and apply `sheet` for the admin in `ctx`. Deterministic in the transaction state, as
 /// the group-commit writer may run it again.
 pub fn commit(tx: &mut Tx, sheet: &Sheet, ctx: &AdminCtx, file_name: &str) -> AppResult<Outcome> {
+    let t0 = std::time::Instant::now();
     let org = Org::load(&*tx, sheet)?;
+    let t_load = t0.elapsed();
     let plan = plan::build(sheet, &org, &Scope::of(&ctx.role, &org.tree));
     if plan.error_count > 0 {
         return Err(has_errors(plan.errors, plan.error_count));
@@ -74,6 +82,7 @@ pub fn commit(tx: &mut Tx, sheet: &Sheet, ctx: &AdminCtx, file_name: &str) -> Ap
         return Err(AppError::forbidden("This file creates departments, which needs the departments permission"));
     }
     let Org { fields, userids, members, .. } = org;
+    let t_plan = t0.elapsed();
     let dept_ids = create_departments(tx, &plan)?;
     let mut tree = store::tree_in(tx)?;
     // Computed after the new departments exist: they are inside the scope they were made in.
@@ -83,7 +92,8 @@ pub fn commit(tx: &mut Tx, sheet: &Sheet, ctx: &AdminCtx, file_name: &str) -> Ap
         DeptRef::New(i) => dept_ids.get(*i).copied().unwrap_or(0),
     };
 
-    // Pass 1: every member, with the supervisors that already existed.
+    // Pass 1: every member, with the supervisors that exist already (in the org or created
+    // from an earlier row).
     let mut created: HashMap<String, u64> = HashMap::new();
     let mut deferred: Vec<(usize, Member)> = Vec::new();
     let (mut creates, mut updates) = (0, 0);
@@ -94,7 +104,10 @@ pub fn commit(tx: &mut Tx, sheet: &Sheet, ctx: &AdminCtx, file_name: &str) -> Ap
             input.main_department_id = ids.first().copied();
             input.department_ids = Some(ids);
         }
-        let known: Option<Vec<u64>> = r.supervisors.as_ref().and_then(|s| s.iter().map(|u| userids.get(u).copied()).collect());
+        let known: Option<Vec<u64>> = r
+            .supervisors
+            .as_ref()
+            .and_then(|s| s.iter().map(|u| userids.get(u).or_else(|| created.get(u)).copied()).collect());
         let defer = r.supervisors.is_some() && known.is_none();
         input.supervisor_ids = known;
         let fail = |e| row_failed(&plan.columns, r.row, e);
@@ -132,7 +145,9 @@ pub fn commit(tx: &mut Tx, sheet: &Sheet, ctx: &AdminCtx, file_name: &str) -> Ap
         }
     }
 
-    // Pass 2: supervisors who are new in this file.
+    let t_pass1 = t0.elapsed();
+    let n_deferred = deferred.len();
+    // Pass 2: supervisors from later rows of the file.
     for (i, m) in deferred {
         let Some(r) = plan.rows.get(i) else { continue };
         let fail = |e| row_failed(&plan.columns, r.row, e);
@@ -142,7 +157,9 @@ pub fn commit(tx: &mut Tx, sheet: &Sheet, ctx: &AdminCtx, file_name: &str) -> Ap
             .flatten()
             .map(|u| userids.get(u).or_else(|| created.get(u)).copied())
             .collect::<Option<_>>()
-            .ok_or_else(|| fail(AppError::invalid("supervisor_ids", "unknown_supervisor", "A supervisor does not exist")))?;
+            .ok_or_else(|| {
+                fail(AppError::invalid("supervisor_ids", "unknown_supervisor", "A supervisor does not exist"))
+            })?;
         let input = MemberInput { supervisor_ids: Some(ids), ..MemberInput::default() };
         let mut next = m.clone();
         apply_input(tx, &tree, &scope, &mut next, &input, &fields).map_err(fail)?;
@@ -152,6 +169,16 @@ pub fn commit(tx: &mut Tx, sheet: &Sheet, ctx: &AdminCtx, file_name: &str) -> Ap
         }
     }
 
+    let t_pass2 = t0.elapsed();
+    tracing::debug!(
+        rows = plan.total_rows,
+        load_ms = t_load.as_millis() as u64,
+        plan_ms = t_plan.as_millis() as u64,
+        members_ms = t_pass1.as_millis() as u64,
+        supervisors_ms = t_pass2.as_millis() as u64,
+        deferred = n_deferred,
+        "import applied"
+    );
     let paths = plan.new_department_paths();
     audit::record(
         tx,
@@ -197,7 +224,15 @@ fn create_departments(tx: &Tx, plan: &Plan) -> AppResult<Vec<u64>> {
                     return e;
                 }
                 let reason = format!("`{}`: {}", nd.path, e.message);
-                has_errors(vec![RowError { row: nd.row, column: plan.columns.std_title(Std::Department), code: "invalid_department", reason }], 1)
+                has_errors(
+                    vec![RowError {
+                        row: nd.row,
+                        column: plan.columns.std_title(Std::Department),
+                        code: "invalid_department",
+                        reason,
+                    }],
+                    1,
+                )
             })?;
             *order += 1;
             ids[i] = d.id;

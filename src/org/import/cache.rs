@@ -13,8 +13,8 @@ use std::sync::{Arc, OnceLock};
 
 pub const TTL_MS: i64 = 60 * 60 * 1000;
 /// Pending imports kept at once (each holds a parsed sheet); the oldest go first.
-const MAX_ENTRIES: usize = 32;
-const MAX_PER_OWNER: usize = 4;
+const MAX_ENTRIES: usize = 8;
+const MAX_PER_OWNER: usize = 3;
 
 #[derive(Clone)]
 pub struct Pending {
@@ -75,7 +75,13 @@ mod tests {
     use super::*;
 
     fn pending(owner: u64, at: i64) -> Pending {
-        Pending { owner, data_dir: "/d".into(), created_at: at, file_name: "f.xlsx".into(), sheet: Arc::new(Sheet::default()) }
+        Pending {
+            owner,
+            data_dir: "/d".into(),
+            created_at: at,
+            file_name: "f.xlsx".into(),
+            sheet: Arc::new(Sheet::default()),
+        }
     }
 
     #[test]

@@ -24,7 +24,11 @@ pub struct Selection {
     pub paths: HashMap<u64, String>,
 }
 
-pub fn members_in_scope(txn: &redb::ReadTransaction, role: &AdminRole, department_id: Option<u64>) -> AppResult<Selection> {
+pub fn members_in_scope(
+    txn: &redb::ReadTransaction,
+    role: &AdminRole,
+    department_id: Option<u64>,
+) -> AppResult<Selection> {
     let tree = store::tree(txn)?;
     let scope = Scope::of(role, &tree);
     let within: Option<HashSet<u64>> = match department_id {
@@ -48,7 +52,8 @@ pub fn members_in_scope(txn: &redb::ReadTransaction, role: &AdminRole, departmen
             && scope.contains_member(&m.department_ids)
             && within.as_ref().is_none_or(|w| m.department_ids.iter().any(|d| w.contains(d)));
         if visible {
-            let path = paths.entry(m.main_department_id).or_insert_with(|| tree.path_name(m.main_department_id)).clone();
+            let path =
+                paths.entry(m.main_department_id).or_insert_with(|| tree.path_name(m.main_department_id)).clone();
             rows.push((path, search::sort_key(&m.name), m));
         }
     }
@@ -76,7 +81,8 @@ pub fn members_xlsx(txn: &redb::ReadTransaction, role: &AdminRole, department_id
             let c = c as u16;
             let value = match field {
                 Field::Std(Std::HireDate) => {
-                    let date = m.hire_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+                    let date =
+                        m.hire_date.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
                     if let Some(d) = date {
                         use chrono::Datelike;
                         let x = ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8).map_err(xl)?;
@@ -121,7 +127,9 @@ fn std_value(m: &Member, s: Std, sel: &Selection) -> String {
             _ => String::new(),
         },
         Std::Telephone => m.telephone.clone(),
-        Std::Supervisor => m.supervisor_ids.iter().filter_map(|id| sel.userids.get(id).cloned()).collect::<Vec<_>>().join(";"),
+        Std::Supervisor => {
+            m.supervisor_ids.iter().filter_map(|id| sel.userids.get(id).cloned()).collect::<Vec<_>>().join(";")
+        }
         Std::EmployeeNo => m.employee_no.clone(),
         Std::HireDate => m.hire_date.clone().unwrap_or_default(),
     }

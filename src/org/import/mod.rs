@@ -3,8 +3,9 @@
 //! The flow is two-step, so an admin sees every problem before anything changes:
 //!
 //! 1. `POST /admin/import/dry-run`: the upload is streamed into the blob store, the first sheet
-//!    is read ([`parse`]) and checked against a snapshot of the org ([`plan`]). The parsed rows
-//!    stay in memory ([`cache`]) for an hour under a random `import_id`, bound to the uploader.
+//!    is read ([`parse`]) and checked against a snapshot of the org ([`snapshot`], [`plan`],
+//!    [`paths`]). The parsed rows stay in memory ([`cache`]) for an hour under a random
+//!    `import_id`, bound to the uploader.
 //! 2. `POST /admin/import/commit`: inside ONE write transaction the same rows are checked again
 //!    against the org as it is now and applied all-or-nothing ([`apply`]): missing departments
 //!    are created, members are created (status inactive) or updated by account id, supervisors
@@ -21,5 +22,7 @@ pub mod apply;
 pub mod cache;
 pub mod export;
 pub mod parse;
+pub mod paths;
 pub mod plan;
+pub mod snapshot;
 pub mod template;

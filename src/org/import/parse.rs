@@ -131,7 +131,8 @@ pub fn read_xlsx(path: &Path) -> AppResult<Sheet> {
     let file = std::io::BufReader::new(std::fs::File::open(path)?);
     let mut wb: Xlsx<_> = Xlsx::new(file).map_err(|e| invalid_file(format!("The workbook cannot be read: {e}")))?;
     let first = wb.sheet_names().first().cloned().ok_or_else(|| invalid_file("The workbook has no sheets"))?;
-    let mut reader = wb.worksheet_cells_reader(&first).map_err(|e| invalid_file(format!("The first sheet cannot be read: {e}")))?;
+    let mut reader =
+        wb.worksheet_cells_reader(&first).map_err(|e| invalid_file(format!("The first sheet cannot be read: {e}")))?;
 
     let mut sheet = Sheet::default();
     let mut width = MAX_COLUMNS;

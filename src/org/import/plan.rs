@@ -6,16 +6,14 @@
 //! rules come from `org::model::validate_*`; this module only adds what concerns a whole file
 //! (duplicates within it, department paths, supervisors named by account id, admin scope).
 
+pub use super::paths::{DeptRef, NewDept};
+pub use super::snapshot::{Columns, Org, Source};
+
 use super::parse::{Cell, Row, Sheet};
-use super::template::{canonical_title, def, match_header, Field, Std, COLUMNS};
-use crate::error::AppResult;
+use super::paths::Depts;
+use super::template::{def, Std, COLUMNS};
 use crate::org::model::*;
-use crate::org::store::{self, MEMBERS, MEMBER_EMAILS, MEMBER_MOBILES, MEMBER_USERIDS};
-use crate::org::tree::{Scope, Tree};
-use crate::platform::settings::SettingsDoc;
-use crate::platform::store::table::Handle;
-use crate::platform::store::{Table, Tx};
-use redb::ReadableTable;
+use crate::org::tree::Scope;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -46,276 +44,6 @@ impl Report {
         if self.errors.len() < MAX_ERRORS {
             self.errors.push(RowError { row, column: column.to_owned(), code, reason: reason.into() });
         }
-    }
-}
-
-/// Where an org read comes from: a snapshot (dry run) or the commit's write transaction.
-pub trait Source {
-    fn tree(&self) -> AppResult<Tree>;
-    fn fields(&self) -> AppResult<CustomFields>;
-    fn index(&self, table: &Table<String, u64>) -> AppResult<HashMap<String, u64>>;
-    fn members(&self, ids: &[u64]) -> AppResult<HashMap<u64, Member>>;
-}
-
-fn collect_index<T: ReadableTable<String, &'static [u8]>>(h: &Handle<T, String, u64>) -> AppResult<HashMap<String, u64>> {
-    let mut out = HashMap::with_capacity(h.len()? as usize);
-    for row in h.iter()? {
-        let (k, v) = row?;
-        out.insert(k, v);
-    }
-    Ok(out)
-}
-
-fn collect_members<T: ReadableTable<u64, &'static [u8]>>(h: &Handle<T, u64, Member>, ids: &[u64]) -> AppResult<HashMap<u64, Member>> {
-    let mut out = HashMap::with_capacity(ids.len());
-    for id in ids {
-        if let Some(m) = h.get(id)? {
-            out.insert(*id, m);
-        }
-    }
-    Ok(out)
-}
-
-impl Source for redb::ReadTransaction {
-    fn tree(&self) -> AppResult<Tree> {
-        store::tree(self)
-    }
-    fn fields(&self) -> AppResult<CustomFields> {
-        CustomFields::load(self)
-    }
-    fn index(&self, table: &Table<String, u64>) -> AppResult<HashMap<String, u64>> {
-        match table.read(self)? {
-            Some(h) => collect_index(&h),
-            None => Ok(HashMap::new()),
-        }
-    }
-    fn members(&self, ids: &[u64]) -> AppResult<HashMap<u64, Member>> {
-        match MEMBERS.read(self)? {
-            Some(h) => collect_members(&h, ids),
-            None => Ok(HashMap::new()),
-        }
-    }
-}
-
-impl Source for Tx<'_> {
-    fn tree(&self) -> AppResult<Tree> {
-        store::tree_in(self)
-    }
-    fn fields(&self) -> AppResult<CustomFields> {
-        CustomFields::load_in(self)
-    }
-    fn index(&self, table: &Table<String, u64>) -> AppResult<HashMap<String, u64>> {
-        collect_index(&table.open(self.txn)?)
-    }
-    fn members(&self, ids: &[u64]) -> AppResult<HashMap<u64, Member>> {
-        collect_members(&MEMBERS.open(self.txn)?, ids)
-    }
-}
-
-/// What the checks need to know about the org, read once (no per-row lookups).
-pub struct Org {
-    pub tree: Tree,
-    pub fields: CustomFields,
-    /// Lower-cased account id -> member id (every member, incl. those who left).
-    pub userids: HashMap<String, u64>,
-    /// Normalised mobile -> member id.
-    pub mobiles: HashMap<String, u64>,
-    /// Lower-cased email -> member id.
-    pub emails: HashMap<String, u64>,
-    /// The existing members the sheet names by account id.
-    pub members: HashMap<u64, Member>,
-}
-
-impl Org {
-    pub fn load(src: &impl Source, sheet: &Sheet) -> AppResult<Org> {
-        let fields = src.fields()?;
-        let userids = src.index(&MEMBER_USERIDS)?;
-        let cols = Columns::map(sheet, &fields, None);
-        let mut ids = Vec::new();
-        if let Some(c) = cols.col(Std::Userid) {
-            ids.extend(sheet.rows.iter().filter_map(|r| userids.get(&r.cell(c).text().to_lowercase()).copied()));
-        }
-        Ok(Org {
-            tree: src.tree()?,
-            members: src.members(&ids)?,
-            mobiles: src.index(&MEMBER_MOBILES)?,
-            emails: src.index(&MEMBER_EMAILS)?,
-            userids,
-            fields,
-        })
-    }
-}
-
-/// Which sheet column holds which field, with the header text the file used.
-pub struct Columns {
-    map: HashMap<Field, (usize, String)>,
-    fields: CustomFields,
-}
-
-impl Columns {
-    fn map(sheet: &Sheet, fields: &CustomFields, mut rep: Option<&mut Report>) -> Columns {
-        let mut map: HashMap<Field, (usize, String)> = HashMap::new();
-        for h in &sheet.header {
-            match match_header(&h.text, fields) {
-                Some(f) if map.contains_key(&f) => {
-                    if let Some(rep) = rep.as_deref_mut() {
-                        rep.push(sheet.header_row, &h.text, "unknown_column", format!("The column `{}` appears twice; keep one", h.text));
-                    }
-                }
-                Some(f) => {
-                    map.insert(f, (h.col, h.text.clone()));
-                }
-                None => {
-                    if let Some(rep) = rep.as_deref_mut() {
-                        rep.push(
-                            sheet.header_row,
-                            &h.text,
-                            "unknown_column",
-                            format!("Unknown column `{}`: use the template's headers or a custom field's name", h.text),
-                        );
-                    }
-                }
-            }
-        }
-        Columns { map, fields: fields.clone() }
-    }
-
-    pub fn col(&self, f: Std) -> Option<usize> {
-        self.map.get(&Field::Std(f)).map(|(c, _)| *c)
-    }
-
-    /// The header text as written in the file (or the template's, if the column is absent).
-    pub fn title(&self, f: &Field) -> String {
-        match self.map.get(f) {
-            Some((_, t)) => t.clone(),
-            None => canonical_title(f, &self.fields),
-        }
-    }
-
-    pub fn std_title(&self, f: Std) -> String {
-        self.title(&Field::Std(f))
-    }
-
-    fn custom(&self) -> Vec<(String, usize, String)> {
-        let mut out: Vec<_> = self
-            .map
-            .iter()
-            .filter_map(|(f, (c, t))| match f {
-                Field::Custom(k) => Some((k.clone(), *c, t.clone())),
-                Field::Std(_) => None,
-            })
-            .collect();
-        out.sort_by_key(|(_, c, _)| *c);
-        out
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DeptRef {
-    Existing(u64),
-    /// Index into [`Plan::new_departments`].
-    New(usize),
-}
-
-#[derive(Debug, Clone)]
-pub struct NewDept {
-    pub parent: DeptRef,
-    pub name: String,
-    /// Full path from the root, e.g. `总公司/研发部/后端组`.
-    pub path: String,
-    /// Depth in the tree (the root is 1).
-    pub level: usize,
-    /// The first row that needs it.
-    pub row: u32,
-}
-
-struct Depts<'a> {
-    tree: &'a Tree,
-    root: Option<u64>,
-    root_name: String,
-    new: Vec<NewDept>,
-    by_key: HashMap<(DeptRef, String), usize>,
-}
-
-type Problem = (&'static str, String);
-
-impl<'a> Depts<'a> {
-    fn new(tree: &'a Tree) -> Self {
-        let root = tree.root_id();
-        let root_name = root.and_then(|r| tree.get(r)).map(|d| d.name.trim().to_owned()).unwrap_or_default();
-        Depts { tree, root, root_name, new: Vec::new(), by_key: HashMap::new() }
-    }
-
-    fn child(&self, parent: DeptRef, name: &str) -> Option<DeptRef> {
-        let planned = || self.by_key.get(&(parent, name.to_owned())).map(|i| DeptRef::New(*i));
-        match parent {
-            DeptRef::Existing(id) => self.tree.child_named(id, name).map(DeptRef::Existing).or_else(planned),
-            DeptRef::New(_) => planned(),
-        }
-    }
-
-    fn level(&self, d: DeptRef) -> usize {
-        match d {
-            DeptRef::Existing(id) => self.tree.depth(id),
-            DeptRef::New(i) => self.new.get(i).map_or(MAX_DEPTH, |n| n.level),
-        }
-    }
-
-    fn path_name(&self, d: DeptRef) -> String {
-        match d {
-            DeptRef::Existing(id) => self.tree.path_name(id),
-            DeptRef::New(i) => self.new.get(i).map(|n| n.path.clone()).unwrap_or_default(),
-        }
-    }
-
-    /// Resolve one `a/b/c` path, planning the departments it lacks. A department is in scope
-    /// when the admin manages it, the member already belongs to it, or it is created under a
-    /// department the admin manages.
-    fn resolve(&mut self, row: u32, path: &str, scope: &Scope, member_depts: &[u64]) -> Result<DeptRef, Problem> {
-        let root = self.root.ok_or(("invalid_department", "The organisation has no root department".to_owned()))?;
-        let parts: Vec<&str> = path.trim().trim_matches('/').split('/').map(str::trim).collect();
-        if parts.iter().any(|p| p.is_empty()) {
-            return Err(("invalid_department", format!("`{path}` has an empty level")));
-        }
-        for p in &parts {
-            validate_department_name(p).map_err(|e| ("invalid_department", format!("`{p}`: {}", e.message)))?;
-        }
-        let parts = match parts.split_first() {
-            Some((first, rest)) if *first == self.root_name => rest,
-            _ => &parts[..],
-        };
-        let mut cur = DeptRef::Existing(root);
-        let mut found = 0;
-        while let Some(next) = parts.get(found).and_then(|p| self.child(cur, p)) {
-            cur = next;
-            found += 1;
-        }
-        let missing = &parts[found..];
-        if missing.is_empty() {
-            if let DeptRef::Existing(id) = cur {
-                if !scope.contains_department(id) && !member_depts.contains(&id) {
-                    return Err(("out_of_scope", format!("`{}` is outside the departments you manage", self.tree.path_name(id))));
-                }
-            }
-            return Ok(cur);
-        }
-        if self.level(cur) + missing.len() > MAX_DEPTH {
-            return Err(("invalid_department", format!("`{path}` would be deeper than {MAX_DEPTH} levels")));
-        }
-        if let DeptRef::Existing(id) = cur {
-            if !scope.contains_department(id) {
-                return Err(("out_of_scope", format!("New departments can only be created inside the departments you manage (`{}`)", self.tree.path_name(id))));
-            }
-        }
-        for name in missing {
-            let level = self.level(cur) + 1;
-            let path = format!("{}/{}", self.path_name(cur), name);
-            self.new.push(NewDept { parent: cur, name: (*name).to_owned(), path, level, row });
-            let idx = self.new.len() - 1;
-            self.by_key.insert((cur, (*name).to_owned()), idx);
-            cur = DeptRef::New(idx);
-        }
-        Ok(cur)
     }
 }
 
@@ -368,25 +96,29 @@ pub fn parse_gender(v: &str) -> Option<u8> {
 /// Check every row of `sheet` against `org` as seen by an admin with `scope`.
 pub fn build(sheet: &Sheet, org: &Org, scope: &Scope) -> Plan {
     let mut rep = Report::default();
-    let cols = Columns::map(sheet, &org.fields, Some(&mut rep));
     let header_row = sheet.header_row.max(1);
+    let (cols, unknown) = Columns::map(sheet, &org.fields);
+    for (text, reason) in unknown {
+        rep.push(header_row, &text, "unknown_column", reason);
+    }
     for d in COLUMNS.iter().filter(|d| d.required) {
         if cols.col(d.field).is_none() {
             rep.push(header_row, d.zh, "missing_column", format!("The sheet has no {} ({}) column", d.zh, d.en));
         }
     }
     if cols.col(Std::Mobile).is_none() && cols.col(Std::Email).is_none() {
-        rep.push(header_row, def(Std::Mobile).zh, "missing_column", "The sheet needs a 手机 (Mobile) or 邮箱 (Email) column");
+        rep.push(
+            header_row,
+            def(Std::Mobile).zh,
+            "missing_column",
+            "The sheet needs a 手机 (Mobile) or 邮箱 (Email) column",
+        );
     }
     let mut rows = Vec::new();
     let mut depts = Depts::new(&org.tree);
     if let Some(uid_col) = cols.col(Std::Userid) {
-        let file_userids: std::collections::HashSet<String> = sheet
-            .rows
-            .iter()
-            .map(|r| r.cell(uid_col).text().to_lowercase())
-            .filter(|u| !u.is_empty())
-            .collect();
+        let file_userids: std::collections::HashSet<String> =
+            sheet.rows.iter().map(|r| r.cell(uid_col).text().to_lowercase()).filter(|u| !u.is_empty()).collect();
         let mut ck = Checker {
             org,
             scope,
@@ -401,7 +133,14 @@ pub fn build(sheet: &Sheet, org: &Org, scope: &Scope) -> Plan {
         rows = sheet.rows.iter().map(|r| ck.row(r)).collect();
     }
     let new_departments = std::mem::take(&mut depts.new);
-    Plan { total_rows: sheet.rows.len(), rows, new_departments, errors: rep.errors, error_count: rep.count, columns: cols }
+    Plan {
+        total_rows: sheet.rows.len(),
+        rows,
+        new_departments,
+        errors: rep.errors,
+        error_count: rep.count,
+        columns: cols,
+    }
 }
 
 struct Checker<'a, 'b> {
@@ -460,16 +199,32 @@ impl Checker<'_, '_> {
         input.email = self.unique(row, Std::Email, existing);
         let cell_mobile = self.text(row, Std::Mobile).unwrap_or_default();
         let cell_email = self.text(row, Std::Email).unwrap_or_default();
-        let mobile = if self.cols.col(Std::Mobile).is_some() { cell_mobile } else { member.map(|m| m.mobile.clone()).unwrap_or_default() };
-        let email = if self.cols.col(Std::Email).is_some() { cell_email } else { member.map(|m| m.email.clone()).unwrap_or_default() };
-        if mobile.is_empty() && email.is_empty() && (self.cols.col(Std::Mobile).is_some() || self.cols.col(Std::Email).is_some()) {
+        let mobile = if self.cols.col(Std::Mobile).is_some() {
+            cell_mobile
+        } else {
+            member.map(|m| m.mobile.clone()).unwrap_or_default()
+        };
+        let email = if self.cols.col(Std::Email).is_some() {
+            cell_email
+        } else {
+            member.map(|m| m.email.clone()).unwrap_or_default()
+        };
+        if mobile.is_empty()
+            && email.is_empty()
+            && (self.cols.col(Std::Mobile).is_some() || self.cols.col(Std::Email).is_some())
+        {
             let f = if self.cols.col(Std::Mobile).is_some() { Std::Mobile } else { Std::Email };
             self.err(row, f, "mobile_or_email_required", "Enter a mobile number or an email address");
         }
         if let Some(v) = self.text(row, Std::Gender) {
             match parse_gender(&v) {
                 Some(g) => input.gender = Some(g),
-                None => self.err(row, Std::Gender, "invalid_gender", format!("`{v}` is not a gender: use 男 / 女 or leave it empty")),
+                None => self.err(
+                    row,
+                    Std::Gender,
+                    "invalid_gender",
+                    format!("`{v}` is not a gender: use 男 / 女 or leave it empty"),
+                ),
             }
         }
         if let Some(v) = self.text(row, Std::Telephone) {
@@ -509,7 +264,12 @@ impl Checker<'_, '_> {
         let existing = self.org.userids.get(&lower).copied();
         if let Some(m) = existing.and_then(|id| self.org.members.get(&id)) {
             if !self.scope.contains_member(&m.department_ids) {
-                self.err(row, Std::Userid, "out_of_scope", format!("`{v}` is a member outside the departments you manage"));
+                self.err(
+                    row,
+                    Std::Userid,
+                    "out_of_scope",
+                    format!("`{v}` is a member outside the departments you manage"),
+                );
             }
         }
         (Some(v), existing)
@@ -569,7 +329,12 @@ impl Checker<'_, '_> {
                 }
             },
             other => {
-                self.err(row, Std::HireDate, "invalid_date", format!("`{}` is not a date: use a date cell or YYYY-MM-DD", other.text()));
+                self.err(
+                    row,
+                    Std::HireDate,
+                    "invalid_date",
+                    format!("`{}` is not a date: use a date cell or YYYY-MM-DD", other.text()),
+                );
                 None
             }
         }
@@ -603,7 +368,12 @@ impl Checker<'_, '_> {
         }
         let paths: Vec<&str> = v.split([';', '；']).map(str::trim).filter(|p| !p.is_empty()).collect();
         if paths.is_empty() || paths.len() > MAX_DEPARTMENTS {
-            self.err(row, Std::Department, "invalid_department", format!("Give 1–{MAX_DEPARTMENTS} department paths separated by ;"));
+            self.err(
+                row,
+                Std::Department,
+                "invalid_department",
+                format!("Give 1–{MAX_DEPARTMENTS} department paths separated by ;"),
+            );
             return None;
         }
         let member_depts = member.map(|m| m.department_ids.as_slice()).unwrap_or(&[]);
@@ -623,7 +393,12 @@ impl Checker<'_, '_> {
             for d in m.department_ids.iter().filter(|d| !refs.contains(&DeptRef::Existing(**d))) {
                 if !self.scope.contains_department(*d) {
                     let path = self.org.tree.path_name(*d);
-                    self.err(row, Std::Department, "out_of_scope", format!("This would remove the member from `{path}`, which you do not manage"));
+                    self.err(
+                        row,
+                        Std::Department,
+                        "out_of_scope",
+                        format!("This would remove the member from `{path}`, which you do not manage"),
+                    );
                     ok = false;
                 }
             }
@@ -641,14 +416,24 @@ impl Checker<'_, '_> {
             }
         }
         if names.len() > MAX_SUPERVISORS {
-            self.err(row, Std::Supervisor, "invalid_supervisor", format!("At most {MAX_SUPERVISORS} direct supervisors"));
+            self.err(
+                row,
+                Std::Supervisor,
+                "invalid_supervisor",
+                format!("At most {MAX_SUPERVISORS} direct supervisors"),
+            );
         }
         let own = own.map(str::to_lowercase);
         for s in &names {
             if own.as_deref() == Some(s.as_str()) {
                 self.err(row, Std::Supervisor, "invalid_supervisor", "A member cannot be their own supervisor");
             } else if !self.org.userids.contains_key(s) && !self.file_userids.contains(s) {
-                self.err(row, Std::Supervisor, "unknown_supervisor", format!("`{s}` is neither a member nor a row of this sheet"));
+                self.err(
+                    row,
+                    Std::Supervisor,
+                    "unknown_supervisor",
+                    format!("`{s}` is neither a member nor a row of this sheet"),
+                );
             }
         }
         Some(names)

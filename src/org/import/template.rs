@@ -4,7 +4,8 @@
 use crate::error::{AppError, AppResult};
 use crate::org::model::CustomFields;
 use rust_xlsxwriter::{
-    Color, DataValidation, DataValidationErrorStyle, Format, FormatAlign, FormatBorder, Note, Workbook, Worksheet, XlsxError,
+    Color, DataValidation, DataValidationErrorStyle, Format, FormatAlign, FormatBorder, Note, Workbook, Worksheet,
+    XlsxError,
 };
 
 /// The built-in columns, in template order.
@@ -91,7 +92,9 @@ pub fn def(f: Std) -> &'static ColumnDef {
 pub fn canonical_title(f: &Field, fields: &CustomFields) -> String {
     match f {
         Field::Std(s) => def(*s).zh.to_owned(),
-        Field::Custom(k) => fields.items.iter().find(|c| &c.key == k).map(|c| c.label.clone()).unwrap_or_else(|| k.clone()),
+        Field::Custom(k) => {
+            fields.items.iter().find(|c| &c.key == k).map(|c| c.label.clone()).unwrap_or_else(|| k.clone())
+        }
     }
 }
 
@@ -137,7 +140,12 @@ impl Formats {
             .set_align(FormatAlign::Center)
             .set_align(FormatAlign::VerticalCenter);
         let header_required = header.clone().set_font_color(Color::RGB(0xC0392B));
-        Formats { header, header_required, text: Format::new().set_num_format("@"), date: Format::new().set_num_format("yyyy-mm-dd") }
+        Formats {
+            header,
+            header_required,
+            text: Format::new().set_num_format("@"),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+        }
     }
 }
 
@@ -148,7 +156,12 @@ impl Default for Formats {
 }
 
 /// Header row with notes, widths, column formats and frozen first row; returns the layout.
-pub fn write_header(ws: &mut Worksheet, fields: &CustomFields, f: &Formats, notes: bool) -> AppResult<Vec<(Field, String)>> {
+pub fn write_header(
+    ws: &mut Worksheet,
+    fields: &CustomFields,
+    f: &Formats,
+    notes: bool,
+) -> AppResult<Vec<(Field, String)>> {
     let layout = layout(fields);
     ws.set_row_height(0, 22).map_err(xl)?;
     for (i, (field, title)) in layout.iter().enumerate() {
@@ -177,8 +190,10 @@ pub fn write_header(ws: &mut Worksheet, fields: &CustomFields, f: &Formats, note
                 ws.set_column_width(col, 16).map_err(xl)?;
                 ws.set_column_format(col, &f.text).map_err(xl)?;
                 if notes {
-                    let note = Note::new(format!("{title}\n自定义字段，选填，最多 256 个字符。\nCustom field, optional, at most 256 characters."))
-                        .add_author_prefix(false);
+                    let note = Note::new(format!(
+                        "{title}\n自定义字段，选填，最多 256 个字符。\nCustom field, optional, at most 256 characters."
+                    ))
+                    .add_author_prefix(false);
                     ws.insert_note(0, col, &note).map_err(xl)?;
                 }
             }
@@ -241,12 +256,19 @@ fn write_instructions(ws: &mut Worksheet, fields: &CustomFields, f: &Formats) ->
         ws.write_string(1 + i as u32, 0, *line).map_err(xl)?;
     }
     let top = 1 + intro.len() as u32 + 1;
-    for (c, h) in ["列名 Column", "英文列名 English", "必填 Required", "说明", "Description"].iter().enumerate() {
+    for (c, h) in ["列名 Column", "英文列名 English", "必填 Required", "说明", "Description"].iter().enumerate()
+    {
         ws.write_string_with_format(top, c as u16, *h, &f.header).map_err(xl)?;
     }
     let mut r = top + 1;
     for d in &COLUMNS {
-        let req = if d.required { "是 Yes" } else if matches!(d.field, Std::Mobile | Std::Email) { "二选一 One of" } else { "" };
+        let req = if d.required {
+            "是 Yes"
+        } else if matches!(d.field, Std::Mobile | Std::Email) {
+            "二选一 One of"
+        } else {
+            ""
+        };
         ws.write_string_with_format(r, 0, d.zh, &wrap).map_err(xl)?;
         ws.write_string_with_format(r, 1, d.en, &wrap).map_err(xl)?;
         ws.write_string_with_format(r, 2, req, &wrap).map_err(xl)?;
@@ -283,7 +305,9 @@ mod tests {
 
     #[test]
     fn headers_match_in_both_languages() {
-        let fields = CustomFields { items: vec![CustomField { key: "seat".into(), label: "工位".into(), kind: "text".into() }] };
+        let fields = CustomFields {
+            items: vec![CustomField { key: "seat".into(), label: "工位".into(), kind: "text".into() }],
+        };
         assert_eq!(match_header(" 手机 ", &fields), Some(Field::Std(Std::Mobile)));
         assert_eq!(match_header("MOBILE", &fields), Some(Field::Std(Std::Mobile)));
         assert_eq!(match_header("账号*", &fields), Some(Field::Std(Std::Userid)));

@@ -14,6 +14,9 @@ pub struct Credential {
     #[serde(default)]
     pub must_change: bool,
     pub changed_at: i64,
+    /// Global sequence value of the change: orders it exactly against tokens issued around it.
+    #[serde(default)]
+    pub changed_seq: u64,
 }
 
 pub fn get(txn: &redb::ReadTransaction, user_id: u64) -> AppResult<Option<Credential>> {
@@ -25,5 +28,6 @@ pub fn get_in(tx: &Tx, user_id: u64) -> AppResult<Option<Credential>> {
 }
 
 pub fn set(tx: &Tx, user_id: u64, hash: &str, must_change: bool) -> AppResult<()> {
-    CREDENTIALS.open(tx.txn)?.put(&user_id, &Credential { hash: hash.to_owned(), must_change, changed_at: tx.now })
+    let changed_seq = tx.next_seq()?;
+    CREDENTIALS.open(tx.txn)?.put(&user_id, &Credential { hash: hash.to_owned(), must_change, changed_at: tx.now, changed_seq })
 }
