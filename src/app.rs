@@ -27,15 +27,20 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     if restored {
         tracing::warn!("a staged restore was applied");
     }
-    let (store, state) = Store::open(&dir, &crate::schema::SCHEMA, clock, &|store| {
-        features_before_migration(&dir, store)
-    })?;
+    let (store, state) =
+        Store::open(&dir, &crate::schema::SCHEMA, clock, &|store| features_before_migration(&dir, store))?;
     tracing::info!(?state, path = %store.path().display(), "storage ready");
     if restored {
         // Recorded in the restored database, so the audit trail shows when data was rolled back.
         let system = crate::platform::audit::Actor { id: 0, name: "system".into(), ip: String::new() };
         store.write_blocking(move |tx| {
-            crate::platform::audit::record(tx, &system, "backup.restore_applied", "restore", serde_json::json!({ "sessions_ended": true }))
+            crate::platform::audit::record(
+                tx,
+                &system,
+                "backup.restore_applied",
+                "restore",
+                serde_json::json!({ "sessions_ended": true }),
+            )
         })?;
     }
     let blobs = Blobs::open(dir.join("blobs"))?;
@@ -69,7 +74,10 @@ fn api_gate(req: &ServiceRequest, p: &Platform) -> Option<AppError> {
         return None;
     }
     if !p.is_setup_done() && !allowed_before_setup(path) {
-        return Some(AppError::conflict("setup_required", "OfficeBox is not set up yet; complete the setup wizard first"));
+        return Some(AppError::conflict(
+            "setup_required",
+            "OfficeBox is not set up yet; complete the setup wizard first",
+        ));
     }
     if is_unsafe(req.method()) && req.headers().get(CSRF_HEADER).is_none_or(|v| v.is_empty()) {
         return Some(AppError::new(actix_web::http::StatusCode::FORBIDDEN, "csrf_failed", "Missing CSRF token header"));
@@ -98,7 +106,9 @@ fn may_read_metrics(req: &actix_web::HttpRequest, p: &Platform) -> bool {
     }
     let sent = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     match (sent, p.config.metrics_token.as_str()) {
-        (Some(t), expected) if !expected.is_empty() => crate::platform::auth::extract::constant_time_eq(t.as_bytes(), expected.as_bytes()),
+        (Some(t), expected) if !expected.is_empty() => {
+            crate::platform::auth::extract::constant_time_eq(t.as_bytes(), expected.as_bytes())
+        }
         _ => false,
     }
 }
@@ -113,7 +123,11 @@ async fn metrics(p: web::Data<Platform>, req: actix_web::HttpRequest) -> HttpRes
         ("officebox_writer_queue_depth", "Write use cases waiting for the writer.", p.store.queue_depth() as f64),
         ("officebox_writer_commits_total", "Group commits.", s.commits.load(Ordering::Relaxed) as f64),
         ("officebox_writer_jobs_total", "Write use cases run.", s.jobs.load(Ordering::Relaxed) as f64),
-        ("officebox_writer_failed_jobs_total", "Write use cases that failed.", s.failed_jobs.load(Ordering::Relaxed) as f64),
+        (
+            "officebox_writer_failed_jobs_total",
+            "Write use cases that failed.",
+            s.failed_jobs.load(Ordering::Relaxed) as f64,
+        ),
     ];
     let mut gauges = gauges.to_vec();
     gauges.extend(features_metrics(&p));
@@ -130,7 +144,10 @@ pub fn server(platform: web::Data<Platform>, listener: TcpListener) -> std::io::
         App::new()
             .app_data(platform.clone())
             .app_data(web::JsonConfig::default().limit(1024 * 1024).error_handler(|e, _| json_error(e).into()))
-            .app_data(web::QueryConfig::default().error_handler(|e, _| AppError::bad_request("bad_request", e.to_string()).into()))
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| AppError::bad_request("bad_request", e.to_string()).into()),
+            )
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::not_found("object").into()))
             .app_data(web::PayloadConfig::default().limit(limit))
             .wrap_fn(move |req, srv| {

@@ -72,12 +72,19 @@ fn load_config(cli: &Cli) -> AppResult<Config> {
 
 fn init_logging(config: &Config) {
     // tantivy logs every index commit at info; keep it quiet unless asked for.
-    let level = if config.log_level.contains("tantivy") { config.log_level.clone() } else { format!("{},tantivy=warn", config.log_level) };
-    let filter = tracing_subscriber::EnvFilter::try_new(&level).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
+    let level = if config.log_level.contains("tantivy") {
+        config.log_level.clone()
+    } else {
+        format!("{},tantivy=warn", config.log_level)
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn"));
     use std::io::IsTerminal;
     // Colours only for a person at a terminal, never into journald or a log file.
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::io::stderr().is_terminal());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match config.log_format {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
@@ -93,7 +100,9 @@ fn dispatch(cli: Cli) -> AppResult<ExitCode> {
         Command::Restore { file } => crate::ops::restore(&config, &file),
         Command::Check => crate::ops::check(&config),
         Command::Reindex => crate::ops::reindex(&config),
-        Command::Admin { command: AdminCommand::ResetPassword { login } } => crate::ops::reset_password(&config, &login),
+        Command::Admin { command: AdminCommand::ResetPassword { login } } => {
+            crate::ops::reset_password(&config, &login)
+        }
     }
 }
 

@@ -67,7 +67,8 @@ fn bad(key: &str, why: impl std::fmt::Display) -> AppError {
 
 impl Layer {
     pub fn from_file(path: &Path) -> AppResult<Layer> {
-        let text = std::fs::read_to_string(path).map_err(|e| bad("config", format!("cannot read {}: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| bad("config", format!("cannot read {}: {e}", path.display())))?;
         toml::from_str(&text).map_err(|e| bad("config", format!("{}: {e}", path.display())))
     }
 
@@ -149,7 +150,9 @@ impl Config {
         let mut c = Config::default();
         match file {
             Some(p) => Layer::from_file(p)?.apply(&mut c)?,
-            None if Path::new("officebox.toml").is_file() => Layer::from_file(Path::new("officebox.toml"))?.apply(&mut c)?,
+            None if Path::new("officebox.toml").is_file() => {
+                Layer::from_file(Path::new("officebox.toml"))?.apply(&mut c)?
+            }
             None => {}
         }
         env.apply(&mut c)?;

@@ -16,7 +16,10 @@ fn open_offline(config: &Config) -> AppResult<crate::platform::Platform> {
 /// keeps serving), otherwise by opening the stopped data directory.
 pub fn backup(config: &Config, out: &Path) -> AppResult<ExitCode> {
     if out.exists() {
-        return Err(AppError::conflict("file_exists", format!("{} already exists; choose another name", out.display())));
+        return Err(AppError::conflict(
+            "file_exists",
+            format!("{} already exists; choose another name", out.display()),
+        ));
     }
     let note = match running_server(config) {
         Some((url, token)) => {
@@ -34,7 +37,8 @@ pub fn backup(config: &Config, out: &Path) -> AppResult<ExitCode> {
             }
             let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
             let mut tmp = tempfile::NamedTempFile::new_in(parent)?;
-            res.copy_to(tmp.as_file_mut()).map_err(|e| AppError::unavailable(format!("backup download failed: {e}")))?;
+            res.copy_to(tmp.as_file_mut())
+                .map_err(|e| AppError::unavailable(format!("backup download failed: {e}")))?;
             tmp.as_file().sync_all()?;
             tmp.persist_noclobber(out).map_err(|e| AppError::internal(e.error))?;
             std::fs::File::open(parent)?.sync_all()?;
@@ -120,9 +124,18 @@ pub fn reset_password(config: &Config, login: &str) -> AppResult<ExitCode> {
         credentials::set(tx, user_id, &hash, true)?;
         session::remove_all_for_user(tx, user_id, None)?;
         let actor = crate::platform::audit::Actor { id: 0, name: "officebox CLI".into(), ip: "local".into() };
-        crate::platform::audit::record(tx, &actor, "member.password_set", target.clone(), serde_json::json!({ "via": "cli" }))?;
+        crate::platform::audit::record(
+            tx,
+            &actor,
+            "member.password_set",
+            target.clone(),
+            serde_json::json!({ "via": "cli" }),
+        )?;
         Ok(())
     })?;
-    println!("New password for {} ({}): {new_password}\nThey must choose their own at the next sign-in.", m.name, m.userid);
+    println!(
+        "New password for {} ({}): {new_password}\nThey must choose their own at the next sign-in.",
+        m.name, m.userid
+    );
     Ok(ExitCode::SUCCESS)
 }

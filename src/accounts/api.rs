@@ -47,7 +47,11 @@ async fn logout(p: P, req: HttpRequest, auth: Auth) -> AppResult<HttpResponse> {
 }
 
 async fn me(p: P, auth: Auth) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(service::me(&p, auth.user_id, &auth.session.csrf)?))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(service::me(
+        &p,
+        auth.user_id,
+        &auth.session.csrf,
+    )?))
 }
 
 #[derive(Deserialize)]
@@ -57,7 +61,12 @@ struct PasswordChange {
     new_password: String,
 }
 
-async fn change_password(p: P, req: HttpRequest, auth: Auth, body: web::Json<PasswordChange>) -> AppResult<HttpResponse> {
+async fn change_password(
+    p: P,
+    req: HttpRequest,
+    auth: Auth,
+    body: web::Json<PasswordChange>,
+) -> AppResult<HttpResponse> {
     service::change_password(&p, &req, &auth, &body.old_password, &body.new_password).await
 }
 
@@ -123,7 +132,13 @@ struct InviteBody {
     send_email: Option<bool>,
 }
 
-async fn invite(p: P, req: HttpRequest, auth: Auth, id: web::Path<u64>, body: Option<web::Json<InviteBody>>) -> AppResult<HttpResponse> {
+async fn invite(
+    p: P,
+    req: HttpRequest,
+    auth: Auth,
+    id: web::Path<u64>,
+    body: Option<web::Json<InviteBody>>,
+) -> AppResult<HttpResponse> {
     let ctx = admin_ctx(&p, &auth, Some(Permission::Members))?;
     let send = body.map(|b| b.into_inner()).unwrap_or_default().send_email.unwrap_or(false);
     Ok(HttpResponse::Ok().json(service::invite(&p, &req, &ctx, *id, send).await?))
@@ -135,7 +150,13 @@ struct AdminReset {
     password: Option<String>,
 }
 
-async fn admin_reset(p: P, req: HttpRequest, auth: Auth, id: web::Path<u64>, body: Option<web::Json<AdminReset>>) -> AppResult<HttpResponse> {
+async fn admin_reset(
+    p: P,
+    req: HttpRequest,
+    auth: Auth,
+    id: web::Path<u64>,
+    body: Option<web::Json<AdminReset>>,
+) -> AppResult<HttpResponse> {
     let ctx = admin_ctx(&p, &auth, Some(Permission::Members))?;
     let pw = body.map(|b| b.into_inner()).unwrap_or_default().password;
     Ok(HttpResponse::Ok().json(service::admin_reset(&p, &req, &ctx, *id, pw).await?))

@@ -51,7 +51,12 @@ async fn start_session(p: &Platform, req: &HttpRequest, user_id: u64) -> AppResu
 }
 
 /// Start a fresh session and answer with `Me` and the cookie.
-pub async fn signed_in_response(p: &Platform, req: &HttpRequest, user_id: u64, status: StatusCode) -> AppResult<HttpResponse> {
+pub async fn signed_in_response(
+    p: &Platform,
+    req: &HttpRequest,
+    user_id: u64,
+    status: StatusCode,
+) -> AppResult<HttpResponse> {
     let (token, csrf) = start_session(p, req, user_id).await?;
     let body = me(p, user_id, &csrf)?;
     Ok(HttpResponse::build(status).cookie(session_cookie(&token, is_https(req, p))).json(body))
@@ -62,7 +67,9 @@ fn status_error(s: MemberStatus) -> Option<AppError> {
         MemberStatus::Active => return None,
         MemberStatus::Disabled => ("account_disabled", "This account has been disabled; contact your administrator"),
         MemberStatus::Left => ("account_left", "This account belongs to a member who has left"),
-        MemberStatus::Inactive => ("account_not_activated", "This account is not activated yet; use your invitation link"),
+        MemberStatus::Inactive => {
+            ("account_not_activated", "This account is not activated yet; use your invitation link")
+        }
     };
     Some(AppError::new(StatusCode::FORBIDDEN, code, msg))
 }
@@ -101,7 +108,11 @@ pub async fn login(p: &Platform, req: &HttpRequest, login: &str, pw: &str) -> Ap
             let actor = Actor { id: 0, name: String::new(), ip: ip.clone() };
             let target = m.map(|m| format!("member:{}", m.userid)).unwrap_or_else(|| "unknown".into());
             let login_shown: String = login.chars().take(64).collect();
-            p.store.write(move |tx| audit::record(tx, &actor, "auth.login_failed", target.clone(), json!({ "login": login_shown }))).await?;
+            p.store
+                .write(move |tx| {
+                    audit::record(tx, &actor, "auth.login_failed", target.clone(), json!({ "login": login_shown }))
+                })
+                .await?;
             return Err(invalid_credentials());
         }
     };
@@ -127,10 +138,20 @@ pub async fn logout(p: &Platform, req: &HttpRequest, auth: &Auth) -> AppResult<H
     Ok(HttpResponse::NoContent().cookie(clear_cookie(is_https(req, p))).finish())
 }
 
-pub async fn change_password(p: &Platform, req: &HttpRequest, auth: &Auth, old: &str, new: &str) -> AppResult<HttpResponse> {
+pub async fn change_password(
+    p: &Platform,
+    req: &HttpRequest,
+    auth: &Auth,
+    old: &str,
+    new: &str,
+) -> AppResult<HttpResponse> {
     let (m, cred, policy) = {
         let txn = p.store.begin_read()?;
-        (org::get_member(&txn, auth.user_id)?, credentials::get(&txn, auth.user_id)?, SecuritySettings::load(&txn)?.password)
+        (
+            org::get_member(&txn, auth.user_id)?,
+            credentials::get(&txn, auth.user_id)?,
+            SecuritySettings::load(&txn)?.password,
+        )
     };
     let ok = password::verify(old.to_owned(), cred.map(|c| c.hash), p.config.bcrypt_cost).await?;
     if !ok {
@@ -138,7 +159,11 @@ pub async fn change_password(p: &Platform, req: &HttpRequest, auth: &Auth, old: 
             .with_details(json!({ "field": "old_password" })));
     }
     if old == new {
-        return Err(AppError::invalid("new_password", "password_unchanged", "Choose a password different from the current one"));
+        return Err(AppError::invalid(
+            "new_password",
+            "password_unchanged",
+            "Choose a password different from the current one",
+        ));
     }
     policy.check(new, &m.userid)?;
     let hash = password::hash(new.to_owned(), p.config.bcrypt_cost).await?;
@@ -192,7 +217,10 @@ pub async fn revoke_session(p: &Platform, auth: &Auth, id: &str) -> AppResult<()
     let user_id = auth.user_id;
     p.store
         .write(move |tx| {
-            let hash = session::USER_SESSIONS.open(tx.txn)?.get(&(user_id, sid))?.ok_or_else(|| AppError::not_found("session"))?;
+            let hash = session::USER_SESSIONS
+                .open(tx.txn)?
+                .get(&(user_id, sid))?
+                .ok_or_else(|| AppError::not_found("session"))?;
             session::remove_by_hash(tx, &hash)?;
             audit::record(tx, &actor, "session.revoked", format!("session:{sid}"), json!({}))?;
             Ok(())
@@ -242,7 +270,14 @@ fn managed_member(p: &Platform, ctx: &AdminCtx, id: u64) -> AppResult<Member> {
     Ok(m)
 }
 
-async fn issue_link(p: &Platform, req: &HttpRequest, ctx: &AdminCtx, m: Member, kind: TokenKind, send_email: bool) -> AppResult<LinkOut> {
+async fn issue_link(
+    p: &Platform,
+    req: &HttpRequest,
+    ctx: &AdminCtx,
+    m: Member,
+    kind: TokenKind,
+    send_email: bool,
+) -> AppResult<LinkOut> {
     let (action, path) = match kind {
         TokenKind::Invite => ("member.invited", "activate"),
         TokenKind::Reset => ("member.password_reset_link", "reset"),
@@ -288,7 +323,13 @@ async fn issue_link(p: &Platform, req: &HttpRequest, ctx: &AdminCtx, m: Member, 
     Ok(LinkOut { qr_svg: qr_svg(&link)?, link, expires_at: rec.expires_at, emailed, mail_error })
 }
 
-pub async fn invite(p: &Platform, req: &HttpRequest, ctx: &AdminCtx, member_id: u64, send_email: bool) -> AppResult<LinkOut> {
+pub async fn invite(
+    p: &Platform,
+    req: &HttpRequest,
+    ctx: &AdminCtx,
+    member_id: u64,
+    send_email: bool,
+) -> AppResult<LinkOut> {
     let m = managed_member(p, ctx, member_id)?;
     if matches!(m.status, MemberStatus::Left | MemberStatus::Disabled) {
         return Err(AppError::conflict("member_not_active", "Enable the member before inviting them"));
@@ -298,7 +339,13 @@ pub async fn invite(p: &Platform, req: &HttpRequest, ctx: &AdminCtx, member_id: 
 
 /// Admin reset: with a password, set it (member must change it at next sign-in); without,
 /// issue a reset link (mailed when possible).
-pub async fn admin_reset(p: &Platform, req: &HttpRequest, ctx: &AdminCtx, member_id: u64, pw: Option<String>) -> AppResult<serde_json::Value> {
+pub async fn admin_reset(
+    p: &Platform,
+    req: &HttpRequest,
+    ctx: &AdminCtx,
+    member_id: u64,
+    pw: Option<String>,
+) -> AppResult<serde_json::Value> {
     let m = managed_member(p, ctx, member_id)?;
     let Some(pw) = pw.filter(|s| !s.is_empty()) else {
         let out = issue_link(p, req, ctx, m, TokenKind::Reset, true).await?;
@@ -331,7 +378,13 @@ pub fn describe_token(p: &Platform, token: &str) -> AppResult<serde_json::Value>
 }
 
 /// Activate (invitation) or reset (forgot password) with a token; activation signs in.
-pub async fn use_token(p: &Platform, req: &HttpRequest, token: String, pw: String, kind: TokenKind) -> AppResult<HttpResponse> {
+pub async fn use_token(
+    p: &Platform,
+    req: &HttpRequest,
+    token: String,
+    pw: String,
+    kind: TokenKind,
+) -> AppResult<HttpResponse> {
     let rec = tokens::peek(&p.store.begin_read()?, &token, p.now_ms())?;
     let (m, policy) = {
         let txn = p.store.begin_read()?;
@@ -379,7 +432,8 @@ pub async fn forgot(p: &actix_web::web::Data<Platform>, req: &HttpRequest, login
         return Err(AppError::too_many(wait));
     }
     p.throttle.failed(&key, &ip_key, p.now_ms());
-    let member = org::find_by_login(&p.store.begin_read()?, login)?.filter(|m| m.status == MemberStatus::Active && !m.email.is_empty());
+    let member = org::find_by_login(&p.store.begin_read()?, login)?
+        .filter(|m| m.status == MemberStatus::Active && !m.email.is_empty());
     let Some(m) = member else { return Ok(()) };
     // Not `base_url(req)`: anyone can send this request with a forged Host / X-Forwarded-Host and
     // would receive the victim's reset token through the link. Use configured addresses only.

@@ -45,7 +45,11 @@ pub fn issue(tx: &Tx, kind: TokenKind, user_id: u64) -> AppResult<(String, Token
 }
 
 fn invalid() -> AppError {
-    AppError::new(actix_web::http::StatusCode::NOT_FOUND, "invalid_token", "This link is invalid or has expired; ask for a new one")
+    AppError::new(
+        actix_web::http::StatusCode::NOT_FOUND,
+        "invalid_token",
+        "This link is invalid or has expired; ask for a new one",
+    )
 }
 
 fn still_valid(rec: &TokenRecord, changed_seq: Option<u64>, now: i64) -> bool {

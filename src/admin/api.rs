@@ -104,6 +104,8 @@ async fn audit_export(p: P, auth: Auth, q: web::Query<AuditFilter>) -> AppResult
     auth.require(&p, Permission::Audit)?;
     let tz = crate::setup::service::enterprise(&p.store.begin_read()?)?.time_zone;
     let p2 = p.clone();
-    let bytes = web::block(move || service::audit_xlsx(&service::audit_all(&p2, &q)?, &tz)).await.map_err(AppError::internal)??;
+    let bytes = web::block(move || service::audit_xlsx(&service::audit_all(&p2, &q)?, &tz))
+        .await
+        .map_err(AppError::internal)??;
     Ok(xlsx_response(bytes, "audit-log.xlsx"))
 }

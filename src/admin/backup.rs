@@ -89,7 +89,9 @@ async fn download_now(p: P, auth: Auth) -> AppResult<HttpResponse> {
     let (file, name) = fresh_backup(&p).await?;
     let actor = ctx.actor.clone();
     let n = name.clone();
-    p.store.write(move |tx| audit::record(tx, &actor, "backup.created", n.clone(), json!({ "via": "console" }))).await?;
+    p.store
+        .write(move |tx| audit::record(tx, &actor, "backup.created", n.clone(), json!({ "via": "console" })))
+        .await?;
     zip_response(file, &name)
 }
 
@@ -142,7 +144,8 @@ async fn restore(p: P, auth: Auth, mut mp: actix_multipart::Multipart) -> AppRes
         }
         let mut out = upload.reopen()?;
         while let Some(chunk) = field.next().await {
-            let chunk = chunk.map_err(|e| AppError::bad_request("upload_failed", format!("upload interrupted: {e}")))?;
+            let chunk =
+                chunk.map_err(|e| AppError::bad_request("upload_failed", format!("upload interrupted: {e}")))?;
             size += chunk.len() as u64;
             if size > limit {
                 return Err(AppError::payload_too_large(limit));
@@ -161,7 +164,11 @@ async fn restore(p: P, auth: Auth, mut mp: actix_multipart::Multipart) -> AppRes
     drop(upload);
     let actor = ctx.actor.clone();
     let created = manifest.created_at;
-    p.store.write(move |tx| audit::record(tx, &actor, "backup.restored", "restore", json!({ "archive_created_at": created }))).await?;
+    p.store
+        .write(move |tx| {
+            audit::record(tx, &actor, "backup.restored", "restore", json!({ "archive_created_at": created }))
+        })
+        .await?;
     tracing::warn!("restore staged; restarting to apply it");
     let shutdown = p.shutdown.clone();
     actix_web::rt::spawn(async move {
@@ -174,7 +181,12 @@ async fn restore(p: P, auth: Auth, mut mp: actix_multipart::Multipart) -> AppRes
 /// The CLI's `officebox backup` against a running server; authorised by the control token in
 /// `<data>/run.json` (readable only by the server's user).
 async fn local_backup(p: P, req: HttpRequest) -> AppResult<HttpResponse> {
-    let sent = req.headers().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).unwrap_or("");
+    let sent = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
     if !constant_time_eq(sent.as_bytes(), p.control_token.as_bytes()) {
         return Err(AppError::unauthorized("A valid control token is required"));
     }
@@ -212,9 +224,11 @@ async fn scheduled_tick(p: &web::Data<Platform>, last_day: &mut Option<chrono::N
     }
     *last_day = Some(now.date_naive());
     let p2 = p.clone();
-    let path = web::block(move || backup::run_scheduled(&p2.store, &p2.blobs, &p2.config.data_dir.join("backups"), settings.keep))
-        .await
-        .map_err(AppError::internal)??;
+    let path = web::block(move || {
+        backup::run_scheduled(&p2.store, &p2.blobs, &p2.config.data_dir.join("backups"), settings.keep)
+    })
+    .await
+    .map_err(AppError::internal)??;
     tracing::info!(path = %path.display(), "daily backup written");
     Ok(())
 }

@@ -43,11 +43,18 @@ pub async fn grant(p: &Platform, ctx: &AdminCtx, member_id: u64, role: AdminRole
             }
             let tree = crate::org::store::tree_in(tx)?;
             if let Some(bad) = role.department_ids.iter().find(|d| tree.get(**d).is_none()) {
-                return Err(AppError::invalid("department_ids", "unknown_department", format!("Department {bad} does not exist")));
+                return Err(AppError::invalid(
+                    "department_ids",
+                    "unknown_department",
+                    format!("Department {bad} does not exist"),
+                ));
             }
             let previous = ADMINS.open(tx.txn)?.get(&member_id)?;
             if previous.as_ref().is_some_and(|r| r.is_super()) && !role.is_super() && super_count(tx)? <= 1 {
-                return Err(AppError::conflict("last_super_admin", "There must always be at least one super administrator"));
+                return Err(AppError::conflict(
+                    "last_super_admin",
+                    "There must always be at least one super administrator",
+                ));
             }
             ADMINS.open(tx.txn)?.put(&member_id, &role)?;
             audit::record(tx, &ctx.actor, "admin.granted", target(&m), json!({ "role": role, "previous": previous }))?;
@@ -63,7 +70,10 @@ pub async fn revoke(p: &Platform, ctx: &AdminCtx, member_id: u64) -> AppResult<(
             let m = crate::org::store::member_in(tx, member_id)?.ok_or_else(|| AppError::not_found("member"))?;
             let role = ADMINS.open(tx.txn)?.get(&member_id)?.ok_or_else(|| AppError::not_found("administrator"))?;
             if role.is_super() && super_count(tx)? <= 1 {
-                return Err(AppError::conflict("last_super_admin", "There must always be at least one super administrator"));
+                return Err(AppError::conflict(
+                    "last_super_admin",
+                    "There must always be at least one super administrator",
+                ));
             }
             ADMINS.open(tx.txn)?.remove(&member_id)?;
             audit::record(tx, &ctx.actor, "admin.revoked", target(&m), json!({ "role": role }))?;
@@ -145,7 +155,9 @@ pub async fn test_smtp(p: &Platform, ctx: &AdminCtx, to: &str) -> AppResult<()> 
     .await;
     let ctx = ctx.clone();
     let (to, ok, err) = (to.to_owned(), result.is_ok(), result.as_ref().err().map(|e| e.message.clone()));
-    p.store.write(move |tx| audit::record(tx, &ctx.actor, "smtp.tested", to.clone(), json!({ "ok": ok, "error": err }))).await?;
+    p.store
+        .write(move |tx| audit::record(tx, &ctx.actor, "smtp.tested", to.clone(), json!({ "ok": ok, "error": err })))
+        .await?;
     result
 }
 
@@ -161,12 +173,15 @@ pub fn audit_xlsx(entries: &[AuditEntry], tz: &str) -> AppResult<Vec<u8>> {
     let ws = wb.add_worksheet();
     let bold = Format::new().set_bold();
     let xl = |e: rust_xlsxwriter::XlsxError| AppError::internal(e);
-    for (c, h) in ["时间 Time", "操作人 Actor", "操作 Action", "对象 Target", "IP", "详情 Details"].iter().enumerate() {
+    for (c, h) in ["时间 Time", "操作人 Actor", "操作 Action", "对象 Target", "IP", "详情 Details"].iter().enumerate()
+    {
         ws.write_with_format(0, c as u16, *h, &bold).map_err(xl)?;
     }
     for (i, e) in entries.iter().enumerate() {
         let r = i as u32 + 1;
-        let when = chrono::DateTime::from_timestamp_millis(e.at).map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
+        let when = chrono::DateTime::from_timestamp_millis(e.at)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
         ws.write(r, 0, when).map_err(xl)?;
         ws.write(r, 1, format!("{} (#{})", e.actor_name, e.actor_id)).map_err(xl)?;
         ws.write(r, 2, &e.action).map_err(xl)?;

@@ -49,7 +49,8 @@ async fn list_departments(p: P, _auth: Auth) -> AppResult<HttpResponse> {
 
 async fn list_members(p: P, _auth: Auth, q: web::Query<MemberQuery>) -> AppResult<HttpResponse> {
     let p2 = p.clone();
-    let (items, next) = web::block(move || directory::list(&p2.store.begin_read()?, &q)).await.map_err(AppError::internal)??;
+    let (items, next) =
+        web::block(move || directory::list(&p2.store.begin_read()?, &q)).await.map_err(AppError::internal)??;
     Ok(HttpResponse::Ok().json(Page::new(items, next)))
 }
 
@@ -137,7 +138,12 @@ async fn create_department(p: P, auth: Auth, body: web::Json<NewDepartment>) -> 
     Ok(HttpResponse::Created().json(d))
 }
 
-async fn update_department(p: P, auth: Auth, id: web::Path<u64>, body: web::Json<DepartmentPatch>) -> AppResult<HttpResponse> {
+async fn update_department(
+    p: P,
+    auth: Auth,
+    id: web::Path<u64>,
+    body: web::Json<DepartmentPatch>,
+) -> AppResult<HttpResponse> {
     let ctx = admin_ctx(&p, &auth, Some(Permission::Departments))?;
     Ok(HttpResponse::Ok().json(departments::update(&p, &ctx, *id, body.into_inner()).await?))
 }
@@ -148,16 +154,18 @@ async fn delete_department(p: P, auth: Auth, id: web::Path<u64>) -> AppResult<Ht
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn create_member(p: P, auth: Auth, req: actix_web::HttpRequest, body: web::Json<MemberInput>) -> AppResult<HttpResponse> {
+async fn create_member(
+    p: P,
+    auth: Auth,
+    req: actix_web::HttpRequest,
+    body: web::Json<MemberInput>,
+) -> AppResult<HttpResponse> {
     let ctx = admin_ctx(&p, &auth, Some(Permission::Members))?;
     let input = body.into_inner();
     let send_invite = input.send_invite.unwrap_or(false);
     let m = members::create(&p, &ctx, input).await?;
-    let invite = if send_invite {
-        Some(crate::accounts::service::invite(&p, &req, &ctx, m.id, true).await?)
-    } else {
-        None
-    };
+    let invite =
+        if send_invite { Some(crate::accounts::service::invite(&p, &req, &ctx, m.id, true).await?) } else { None };
     let view = directory::view_one(&p.store.begin_read()?, m)?;
     Ok(HttpResponse::Created().json(json!({ "member": view, "invite": invite })))
 }
@@ -224,7 +232,13 @@ async fn put_custom_fields(p: P, auth: Auth, body: web::Json<CustomFields>) -> A
         .store
         .write(move |tx| {
             fields.save(tx)?;
-            audit::record(tx, &ctx.actor, "custom_fields.updated", "custom_fields", json!({ "count": fields.items.len() }))?;
+            audit::record(
+                tx,
+                &ctx.actor,
+                "custom_fields.updated",
+                "custom_fields",
+                json!({ "count": fields.items.len() }),
+            )?;
             Ok(fields.clone())
         })
         .await?;

@@ -51,13 +51,25 @@ pub fn insert(tx: &Tx, tree: &Tree, parent: u64, name: &str, order: Option<i64>)
         return Err(AppError::invalid("parent_id", "unknown_department", "The parent department does not exist"));
     }
     if tree.depth(parent) + 1 > MAX_DEPTH {
-        return Err(AppError::invalid("parent_id", "too_deep", format!("Departments can be nested at most {MAX_DEPTH} levels")));
+        return Err(AppError::invalid(
+            "parent_id",
+            "too_deep",
+            format!("Departments can be nested at most {MAX_DEPTH} levels"),
+        ));
     }
     unique_sibling_name(tree, parent, &name, 0)?;
     let order = order.unwrap_or_else(|| {
         tree.children(parent).iter().filter_map(|c| tree.get(*c)).map(|d| d.order).max().map_or(0, |m| m + 1)
     });
-    let d = Department { id: tx.next_seq()?, parent_id: parent, name, order, leader_ids: Vec::new(), created_at: tx.now, updated_at: tx.now };
+    let d = Department {
+        id: tx.next_seq()?,
+        parent_id: parent,
+        name,
+        order,
+        leader_ids: Vec::new(),
+        created_at: tx.now,
+        updated_at: tx.now,
+    };
     store::put_department(tx, &d)?;
     Ok(d)
 }
@@ -67,11 +79,18 @@ pub async fn create(p: &Platform, ctx: &AdminCtx, input: NewDepartment) -> AppRe
     p.store
         .write(move |tx| {
             let tree = store::tree_in(tx)?;
-            if tree.get(input.parent_id).is_some() && !Scope::of(&ctx.role, &tree).contains_department(input.parent_id) {
+            if tree.get(input.parent_id).is_some() && !Scope::of(&ctx.role, &tree).contains_department(input.parent_id)
+            {
                 return Err(out_of_scope());
             }
             let d = insert(tx, &tree, input.parent_id, &input.name, input.order)?;
-            audit::record(tx, &ctx.actor, "department.created", target(&d), json!({ "path": format!("{}/{}", tree.path_name(d.parent_id), d.name) }))?;
+            audit::record(
+                tx,
+                &ctx.actor,
+                "department.created",
+                target(&d),
+                json!({ "path": format!("{}/{}", tree.path_name(d.parent_id), d.name) }),
+            )?;
             Ok(d)
         })
         .await
@@ -144,10 +163,17 @@ fn move_checks(tree: &Tree, ctx: &AdminCtx, d: &Department, parent: u64) -> AppR
         return Err(out_of_scope());
     }
     if tree.is_within(parent, d.id) {
-        return Err(AppError::conflict("department_cycle", "A department cannot be moved under itself or its own sub-department"));
+        return Err(AppError::conflict(
+            "department_cycle",
+            "A department cannot be moved under itself or its own sub-department",
+        ));
     }
     if tree.depth(parent) + tree.height(d.id) > MAX_DEPTH {
-        return Err(AppError::invalid("parent_id", "too_deep", format!("Departments can be nested at most {MAX_DEPTH} levels")));
+        return Err(AppError::invalid(
+            "parent_id",
+            "too_deep",
+            format!("Departments can be nested at most {MAX_DEPTH} levels"),
+        ));
     }
     Ok(())
 }

@@ -31,7 +31,14 @@ pub fn target(m: &Member) -> String {
 /// Apply `input` to `m`, validating every field against the org. Used by create, update and
 /// the Excel import. `scope` limits which departments may be added or removed.
 /// Branch admins (a `Departments` scope) may not change an administrator's record.
-pub fn apply_input(tx: &Tx, tree: &Tree, scope: &Scope, m: &mut Member, input: &MemberInput, fields: &CustomFields) -> AppResult<()> {
+pub fn apply_input(
+    tx: &Tx,
+    tree: &Tree,
+    scope: &Scope,
+    m: &mut Member,
+    input: &MemberInput,
+    fields: &CustomFields,
+) -> AppResult<()> {
     let protected = m.id != 0
         && matches!(scope, Scope::Departments(_))
         && crate::platform::auth::roles::ADMINS.open(tx.txn)?.get(&m.id)?.is_some();
@@ -43,7 +50,14 @@ pub fn apply_input(tx: &Tx, tree: &Tree, scope: &Scope, m: &mut Member, input: &
     Ok(())
 }
 
-fn apply_fields(tx: &Tx, tree: &Tree, scope: &Scope, m: &mut Member, input: &MemberInput, fields: &CustomFields) -> AppResult<()> {
+fn apply_fields(
+    tx: &Tx,
+    tree: &Tree,
+    scope: &Scope,
+    m: &mut Member,
+    input: &MemberInput,
+    fields: &CustomFields,
+) -> AppResult<()> {
     if let Some(v) = &input.userid {
         m.userid = validate_userid(v)?;
     }
@@ -83,14 +97,26 @@ fn apply_fields(tx: &Tx, tree: &Tree, scope: &Scope, m: &mut Member, input: &Mem
     if let Some(custom) = &input.custom {
         for (k, v) in custom {
             if !fields.items.iter().any(|f| &f.key == k) {
-                return Err(AppError::invalid("custom", "unknown_custom_field", format!("There is no custom field `{k}`")));
+                return Err(AppError::invalid(
+                    "custom",
+                    "unknown_custom_field",
+                    format!("There is no custom field `{k}`"),
+                ));
             }
             check_len(k, v, 256)?;
         }
-        m.custom = custom.iter().filter(|(_, v)| !v.trim().is_empty()).map(|(k, v)| (k.clone(), v.trim().to_owned())).collect();
+        m.custom = custom
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| (k.clone(), v.trim().to_owned()))
+            .collect();
     }
     if m.mobile.is_empty() && m.email.is_empty() {
-        return Err(AppError::invalid("mobile", "mobile_or_email_required", "Enter a mobile number or an email address"));
+        return Err(AppError::invalid(
+            "mobile",
+            "mobile_or_email_required",
+            "Enter a mobile number or an email address",
+        ));
     }
     apply_departments(tree, scope, m, input)?;
     if let Some(sups) = &input.supervisor_ids {
@@ -101,7 +127,11 @@ fn apply_fields(tx: &Tx, tree: &Tree, scope: &Scope, m: &mut Member, input: &Mem
         }
         for s in &sups {
             if *s == m.id && m.id != 0 {
-                return Err(AppError::invalid("supervisor_ids", "validation_failed", "A member cannot supervise themselves"));
+                return Err(AppError::invalid(
+                    "supervisor_ids",
+                    "validation_failed",
+                    "A member cannot supervise themselves",
+                ));
             }
             if store::member_in(tx, *s)?.is_none() {
                 return Err(AppError::invalid("supervisor_ids", "unknown_supervisor", "A supervisor does not exist"));
@@ -117,17 +147,32 @@ fn apply_departments(tree: &Tree, scope: &Scope, m: &mut Member, input: &MemberI
         let mut depts = depts.clone();
         dedup_keep_order(&mut depts);
         if depts.is_empty() {
-            return Err(AppError::invalid("department_ids", "department_required", "A member belongs to at least one department"));
+            return Err(AppError::invalid(
+                "department_ids",
+                "department_required",
+                "A member belongs to at least one department",
+            ));
         }
         if depts.len() > 20 {
-            return Err(AppError::invalid("department_ids", "validation_failed", "A member can belong to at most 20 departments"));
+            return Err(AppError::invalid(
+                "department_ids",
+                "validation_failed",
+                "A member can belong to at most 20 departments",
+            ));
         }
         for d in &depts {
             if tree.get(*d).is_none() {
-                return Err(AppError::invalid("department_ids", "unknown_department", format!("Department {d} does not exist")));
+                return Err(AppError::invalid(
+                    "department_ids",
+                    "unknown_department",
+                    format!("Department {d} does not exist"),
+                ));
             }
         }
-        let changed = depts.iter().filter(|d| !m.department_ids.contains(d)).chain(m.department_ids.iter().filter(|d| !depts.contains(d)));
+        let changed = depts
+            .iter()
+            .filter(|d| !m.department_ids.contains(d))
+            .chain(m.department_ids.iter().filter(|d| !depts.contains(d)));
         if changed.into_iter().any(|d| !scope.contains_department(*d)) {
             return Err(out_of_scope());
         }
@@ -150,7 +195,11 @@ pub fn dedup_keep_order(ids: &mut Vec<u64>) {
 
 fn check_leader_of(m: &Member, leader_of: &[u64]) -> AppResult<()> {
     if let Some(bad) = leader_of.iter().find(|d| !m.department_ids.contains(d)) {
-        return Err(AppError::invalid("leader_of", "validation_failed", format!("Department {bad} is not one of the member's departments")));
+        return Err(AppError::invalid(
+            "leader_of",
+            "validation_failed",
+            format!("Department {bad} is not one of the member's departments"),
+        ));
     }
     Ok(())
 }
@@ -160,7 +209,10 @@ fn check_leader_of(m: &Member, leader_of: &[u64]) -> AppResult<()> {
 fn check_leader_scope(tree: &Tree, scope: &Scope, m: &Member, leader_of: Option<&[u64]>) -> AppResult<()> {
     let Some(l) = leader_of else { return Ok(()) };
     check_leader_of(m, l)?;
-    let changes = tree.by_id.values().any(|d| d.leader_ids.contains(&m.id) != l.contains(&d.id) && !scope.contains_department(d.id));
+    let changes = tree
+        .by_id
+        .values()
+        .any(|d| d.leader_ids.contains(&m.id) != l.contains(&d.id) && !scope.contains_department(d.id));
     if changes {
         return Err(out_of_scope());
     }
@@ -291,9 +343,15 @@ pub async fn set_enabled(p: &Platform, ctx: &AdminCtx, id: u64, enabled: bool) -
             }
             let mut m = old.clone();
             m.status = match (enabled, old.status) {
-                (_, MemberStatus::Left) => return Err(AppError::conflict("member_left", "This member has left; onboard them again instead")),
+                (_, MemberStatus::Left) => {
+                    return Err(AppError::conflict("member_left", "This member has left; onboard them again instead"))
+                }
                 (true, MemberStatus::Disabled) => {
-                    if credentials::get_in(tx, id)?.is_some() { MemberStatus::Active } else { MemberStatus::Inactive }
+                    if credentials::get_in(tx, id)?.is_some() {
+                        MemberStatus::Active
+                    } else {
+                        MemberStatus::Inactive
+                    }
                 }
                 (true, s) => s,
                 (false, _) => MemberStatus::Disabled,
@@ -326,7 +384,9 @@ pub async fn offboard(p: &Platform, ctx: &AdminCtx, id: u64, handover_to: u64) -
             }
             let heir = store::member_in(tx, handover_to)?
                 .filter(|h| h.id != id && matches!(h.status, MemberStatus::Active | MemberStatus::Inactive))
-                .ok_or_else(|| AppError::invalid("handover_to", "invalid_handover", "Pick an active colleague to hand over to"))?;
+                .ok_or_else(|| {
+                    AppError::invalid("handover_to", "invalid_handover", "Pick an active colleague to hand over to")
+                })?;
             if crate::platform::auth::roles::ADMINS.open(tx.txn)?.get(&id)?.is_some_and(|r| r.is_super()) {
                 return Err(AppError::conflict("is_super_admin", "Revoke this member's super admin role first"));
             }

@@ -102,15 +102,24 @@ impl CustomFields {
             f.key = f.key.trim().to_owned();
             f.label = f.label.trim().to_owned();
             f.kind = "text".into();
-            let key_ok = !f.key.is_empty() && f.key.len() <= 32 && f.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let key_ok =
+                !f.key.is_empty() && f.key.len() <= 32 && f.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !key_ok {
-                return Err(AppError::invalid("key", "validation_failed", format!("Field key `{}` must be 1–32 letters, digits or _", f.key)));
+                return Err(AppError::invalid(
+                    "key",
+                    "validation_failed",
+                    format!("Field key `{}` must be 1–32 letters, digits or _", f.key),
+                ));
             }
             if f.label.is_empty() || f.label.chars().count() > 32 {
                 return Err(AppError::invalid("label", "validation_failed", "Field labels must be 1–32 characters"));
             }
             if !seen.insert(f.key.clone()) {
-                return Err(AppError::invalid("key", "validation_failed", format!("Field key `{}` is used twice", f.key)));
+                return Err(AppError::invalid(
+                    "key",
+                    "validation_failed",
+                    format!("Field key `{}` is used twice", f.key),
+                ));
             }
         }
         Ok(())
@@ -191,7 +200,11 @@ pub fn validate_mobile(v: &str) -> AppResult<String> {
         && v.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
         && !v[1..].contains('+');
     if !ok {
-        return Err(AppError::invalid("mobile", "invalid_mobile", "Mobile numbers are 5–32 digits, optionally with +, - or spaces"));
+        return Err(AppError::invalid(
+            "mobile",
+            "invalid_mobile",
+            "Mobile numbers are 5–32 digits, optionally with +, - or spaces",
+        ));
     }
     Ok(v.to_owned())
 }
@@ -230,7 +243,11 @@ pub fn validate_email(v: &str) -> AppResult<String> {
 pub fn validate_telephone(v: &str) -> AppResult<String> {
     let v = v.trim();
     if v.len() > 32 || !v.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')')) {
-        return Err(AppError::invalid("telephone", "invalid_telephone", "Telephone numbers are up to 32 digits, + - ( ) or spaces"));
+        return Err(AppError::invalid(
+            "telephone",
+            "invalid_telephone",
+            "Telephone numbers are up to 32 digits, + - ( ) or spaces",
+        ));
     }
     Ok(v.to_owned())
 }
@@ -255,7 +272,11 @@ pub fn validate_department_name(v: &str) -> AppResult<String> {
         return Err(AppError::invalid("name", "invalid_department_name", "Department names must be 1–64 characters"));
     }
     if v.chars().any(|c| matches!(c, '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' | '/') || c.is_control()) {
-        return Err(AppError::invalid("name", "invalid_department_name", "Department names cannot contain \\ / : * ? \" < > |"));
+        return Err(AppError::invalid(
+            "name",
+            "invalid_department_name",
+            "Department names cannot contain \\ / : * ? \" < > |",
+        ));
     }
     Ok(v.to_owned())
 }

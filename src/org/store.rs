@@ -91,8 +91,10 @@ fn claim(tx: &Tx, table: &Table<String, u64>, key: &str, id: u64, code: &'static
     }
     let mut t = table.open(tx.txn)?;
     match t.get(&key.to_owned())? {
-        Some(other) if other != id => Err(AppError::conflict(code, format!("Another member already uses this {field}"))
-            .with_details(serde_json::json!({ "field": field }))),
+        Some(other) if other != id => {
+            Err(AppError::conflict(code, format!("Another member already uses this {field}"))
+                .with_details(serde_json::json!({ "field": field })))
+        }
         _ => t.put(&key.to_owned(), &id),
     }
 }

@@ -26,7 +26,12 @@ pub async fn create(p: &Platform, ctx: &AdminCtx, name: String) -> AppResult<Tag
     let ctx = ctx.clone();
     p.store
         .write(move |tx| {
-            let t = Tag { id: tx.next_seq()?, name: validate_tag_name(&name)?, member_ids: Vec::new(), department_ids: Vec::new() };
+            let t = Tag {
+                id: tx.next_seq()?,
+                name: validate_tag_name(&name)?,
+                member_ids: Vec::new(),
+                department_ids: Vec::new(),
+            };
             store::put_tag(tx, None, &t)?;
             audit::record(tx, &ctx.actor, "tag.created", target(&t), json!({}))?;
             Ok(t)
@@ -50,10 +55,20 @@ pub async fn update(p: &Platform, ctx: &AdminCtx, id: u64, input: TagInput) -> A
                 ids.sort_unstable();
                 ids.dedup();
                 if ids.len() > 10_000 {
-                    return Err(AppError::invalid("member_ids", "validation_failed", "A tag holds at most 10,000 members"));
+                    return Err(AppError::invalid(
+                        "member_ids",
+                        "validation_failed",
+                        "A tag holds at most 10,000 members",
+                    ));
                 }
-                for id in ids.iter().filter(|i| !old.member_ids.contains(i)).chain(old.member_ids.iter().filter(|i| !ids.contains(i))) {
-                    let m = store::member_in(tx, *id)?.ok_or_else(|| AppError::invalid("member_ids", "unknown_member", format!("Member {id} does not exist")))?;
+                for id in ids
+                    .iter()
+                    .filter(|i| !old.member_ids.contains(i))
+                    .chain(old.member_ids.iter().filter(|i| !ids.contains(i)))
+                {
+                    let m = store::member_in(tx, *id)?.ok_or_else(|| {
+                        AppError::invalid("member_ids", "unknown_member", format!("Member {id} does not exist"))
+                    })?;
                     if !scope.contains_member(&m.department_ids) {
                         return Err(out_of_scope());
                     }
@@ -64,9 +79,17 @@ pub async fn update(p: &Platform, ctx: &AdminCtx, id: u64, input: TagInput) -> A
                 let mut ids = ids.clone();
                 ids.sort_unstable();
                 ids.dedup();
-                for d in ids.iter().filter(|i| !old.department_ids.contains(i)).chain(old.department_ids.iter().filter(|i| !ids.contains(i))) {
+                for d in ids
+                    .iter()
+                    .filter(|i| !old.department_ids.contains(i))
+                    .chain(old.department_ids.iter().filter(|i| !ids.contains(i)))
+                {
                     if tree.get(*d).is_none() {
-                        return Err(AppError::invalid("department_ids", "unknown_department", format!("Department {d} does not exist")));
+                        return Err(AppError::invalid(
+                            "department_ids",
+                            "unknown_department",
+                            format!("Department {d} does not exist"),
+                        ));
                     }
                     if !scope.contains_department(*d) {
                         return Err(out_of_scope());
@@ -75,7 +98,13 @@ pub async fn update(p: &Platform, ctx: &AdminCtx, id: u64, input: TagInput) -> A
                 t.department_ids = ids;
             }
             store::put_tag(tx, Some(&old), &t)?;
-            audit::record(tx, &ctx.actor, "tag.updated", target(&t), json!({ "members": t.member_ids.len(), "departments": t.department_ids.len() }))?;
+            audit::record(
+                tx,
+                &ctx.actor,
+                "tag.updated",
+                target(&t),
+                json!({ "members": t.member_ids.len(), "departments": t.department_ids.len() }),
+            )?;
             Ok(t)
         })
         .await

@@ -92,7 +92,12 @@ impl AuditFilter {
 }
 
 /// Newest first, starting below `before` (a cursor: the last id of the previous page).
-pub fn query(txn: &redb::ReadTransaction, filter: &AuditFilter, before: Option<u64>, limit: usize) -> AppResult<(Vec<AuditEntry>, Option<u64>)> {
+pub fn query(
+    txn: &redb::ReadTransaction,
+    filter: &AuditFilter,
+    before: Option<u64>,
+    limit: usize,
+) -> AppResult<(Vec<AuditEntry>, Option<u64>)> {
     let Some(t) = AUDIT.read(txn)? else { return Ok((Vec::new(), None)) };
     let hi = before.map(|b| b.saturating_sub(1)).unwrap_or(u64::MAX);
     let mut items = Vec::new();

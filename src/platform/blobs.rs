@@ -116,11 +116,11 @@ impl Blobs {
     {
         let mut pending = Some(self.begin(limit)?);
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| AppError::bad_request("upload_failed", format!("upload interrupted: {e}")))?;
+            let chunk =
+                chunk.map_err(|e| AppError::bad_request("upload_failed", format!("upload interrupted: {e}")))?;
             let mut p = pending.take().ok_or_else(|| AppError::internal("blob writer lost"))?;
-            let p = tokio::task::spawn_blocking(move || p.write(&chunk).map(|_| p))
-                .await
-                .map_err(AppError::internal)??;
+            let p =
+                tokio::task::spawn_blocking(move || p.write(&chunk).map(|_| p)).await.map_err(AppError::internal)??;
             pending = Some(p);
         }
         let p = pending.take().ok_or_else(|| AppError::internal("blob writer lost"))?;

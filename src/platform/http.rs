@@ -32,7 +32,13 @@ pub fn base_url(req: &HttpRequest, p: &Platform) -> String {
         return p.config.public_url.clone();
     }
     let info = req.connection_info();
-    let scheme = if p.config.trust_proxy { info.scheme() } else if req.app_config().secure() { "https" } else { "http" };
+    let scheme = if p.config.trust_proxy {
+        info.scheme()
+    } else if req.app_config().secure() {
+        "https"
+    } else {
+        "http"
+    };
     format!("{scheme}://{}", info.host())
 }
 
@@ -54,7 +60,9 @@ impl PageQuery {
     pub fn cursor_u64(&self) -> AppResult<Option<u64>> {
         match self.cursor.as_deref().filter(|c| !c.is_empty()) {
             None => Ok(None),
-            Some(c) => c.parse().map(Some).map_err(|_| AppError::bad_request("invalid_cursor", "The cursor is not valid")),
+            Some(c) => {
+                c.parse().map(Some).map_err(|_| AppError::bad_request("invalid_cursor", "The cursor is not valid"))
+            }
         }
     }
 }

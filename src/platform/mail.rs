@@ -70,10 +70,9 @@ impl SmtpSettings {
     }
 
     fn sender(&self) -> AppResult<Mailbox> {
-        let addr = self
-            .from_address
-            .parse()
-            .map_err(|_| AppError::invalid("from_address", "validation_failed", "The sender address is not a valid email address"))?;
+        let addr = self.from_address.parse().map_err(|_| {
+            AppError::invalid("from_address", "validation_failed", "The sender address is not a valid email address")
+        })?;
         Ok(Mailbox::new(Some(self.from_name.clone()).filter(|n| !n.is_empty()), addr))
     }
 
@@ -93,15 +92,23 @@ impl SmtpSettings {
 }
 
 pub fn mail_failed(reason: String) -> AppError {
-    AppError::new(actix_web::http::StatusCode::BAD_GATEWAY, "mail_failed", format!("The mail could not be sent: {reason}"))
+    AppError::new(
+        actix_web::http::StatusCode::BAD_GATEWAY,
+        "mail_failed",
+        format!("The mail could not be sent: {reason}"),
+    )
 }
 
 /// A plain-text mail to one address.
 pub async fn send(settings: &SmtpSettings, to: &str, subject: &str, body: &str) -> AppResult<()> {
     if !settings.is_usable() {
-        return Err(AppError::conflict("smtp_not_configured", "Mail is not set up; ask an administrator to configure SMTP"));
+        return Err(AppError::conflict(
+            "smtp_not_configured",
+            "Mail is not set up; ask an administrator to configure SMTP",
+        ));
     }
-    let to: Mailbox = to.parse().map_err(|_| AppError::invalid("to", "validation_failed", "Not a valid email address"))?;
+    let to: Mailbox =
+        to.parse().map_err(|_| AppError::invalid("to", "validation_failed", "Not a valid email address"))?;
     let msg = Message::builder()
         .from(settings.sender()?)
         .to(to)

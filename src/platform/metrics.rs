@@ -51,12 +51,17 @@ impl Metrics {
         let _ = writeln!(out, "# HELP officebox_http_requests_total HTTP requests by status class.");
         let _ = writeln!(out, "# TYPE officebox_http_requests_total counter");
         for (i, c) in self.by_class.iter().enumerate() {
-            let _ = writeln!(out, "officebox_http_requests_total{{class=\"{}xx\"}} {}", i + 1, c.load(Ordering::Relaxed));
+            let _ =
+                writeln!(out, "officebox_http_requests_total{{class=\"{}xx\"}} {}", i + 1, c.load(Ordering::Relaxed));
         }
         let _ = writeln!(out, "# HELP officebox_http_request_duration_seconds HTTP request latency.");
         let _ = writeln!(out, "# TYPE officebox_http_request_duration_seconds histogram");
         for (i, le) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(out, "officebox_http_request_duration_seconds_bucket{{le=\"{le}\"}} {}", self.buckets[i].load(Ordering::Relaxed));
+            let _ = writeln!(
+                out,
+                "officebox_http_request_duration_seconds_bucket{{le=\"{le}\"}} {}",
+                self.buckets[i].load(Ordering::Relaxed)
+            );
         }
         let count = self.latency_count.load(Ordering::Relaxed);
         let _ = writeln!(out, "officebox_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
@@ -64,7 +69,11 @@ impl Metrics {
         let _ = writeln!(out, "officebox_http_request_duration_seconds_sum {sum}");
         let _ = writeln!(out, "officebox_http_request_duration_seconds_count {count}");
         let mut gauges: Vec<(&str, &str, f64)> = gauges.to_vec();
-        gauges.push(("officebox_open_connections", "Open HTTP connections (incl. WebSockets).", self.open_connections.load(Ordering::Relaxed) as f64));
+        gauges.push((
+            "officebox_open_connections",
+            "Open HTTP connections (incl. WebSockets).",
+            self.open_connections.load(Ordering::Relaxed) as f64,
+        ));
         for (name, help, v) in gauges {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         }

@@ -56,8 +56,9 @@ pub async fn fallback(req: HttpRequest) -> HttpResponse {
             return resp;
         }
     }
-    serve_file("index.html", false)
-        .unwrap_or_else(|| HttpResponse::ServiceUnavailable().body("The web app was not built into this binary (assets/web is empty)."))
+    serve_file("index.html", false).unwrap_or_else(|| {
+        HttpResponse::ServiceUnavailable().body("The web app was not built into this binary (assets/web is empty).")
+    })
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

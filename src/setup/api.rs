@@ -51,7 +51,11 @@ async fn setup(p: P, req: HttpRequest, body: web::Json<SetupInput>) -> AppResult
 }
 
 async fn time_zones() -> HttpResponse {
-    let names: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).filter(|n| n.contains('/') && !n.starts_with("Etc/")).collect();
+    let names: Vec<&str> = chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| tz.name())
+        .filter(|n| n.contains('/') && !n.starts_with("Etc/"))
+        .collect();
     HttpResponse::Ok().insert_header(("Cache-Control", "public, max-age=86400")).json(names)
 }
 

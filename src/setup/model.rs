@@ -61,15 +61,23 @@ impl From<&Enterprise> for EnterpriseView {
 pub fn validate_enterprise_name(v: &str) -> AppResult<String> {
     let v = v.trim();
     if v.is_empty() || v.chars().count() > 64 || v.chars().any(char::is_control) {
-        return Err(AppError::invalid("enterprise_name", "invalid_name", "The enterprise name must be 1–64 characters"));
+        return Err(AppError::invalid(
+            "enterprise_name",
+            "invalid_name",
+            "The enterprise name must be 1–64 characters",
+        ));
     }
     Ok(v.to_owned())
 }
 
 pub fn validate_time_zone(v: &str) -> AppResult<String> {
-    v.parse::<chrono_tz::Tz>()
-        .map(|tz| tz.name().to_owned())
-        .map_err(|_| AppError::invalid("time_zone", "invalid_time_zone", format!("`{v}` is not a known time zone (e.g. Asia/Shanghai)")))
+    v.parse::<chrono_tz::Tz>().map(|tz| tz.name().to_owned()).map_err(|_| {
+        AppError::invalid(
+            "time_zone",
+            "invalid_time_zone",
+            format!("`{v}` is not a known time zone (e.g. Asia/Shanghai)"),
+        )
+    })
 }
 
 /// Characters allowed in a unified social credit code: digits and capitals without I O S V Z.
@@ -80,15 +88,20 @@ const CREDIT_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 
 /// character (GB 32100-2015). Returns the upper-cased code.
 pub fn validate_credit_code(v: &str) -> AppResult<String> {
     let code = v.trim().to_uppercase();
-    let bad = |why: &str| AppError::invalid("credit_code", "invalid_credit_code", format!("The unified social credit code is not valid: {why}"));
+    let bad = |why: &str| {
+        AppError::invalid(
+            "credit_code",
+            "invalid_credit_code",
+            format!("The unified social credit code is not valid: {why}"),
+        )
+    };
     if code.chars().count() != 18 {
         return Err(bad("it must have 18 characters"));
     }
-    let values: Vec<u32> = code
-        .chars()
-        .map(|c| CREDIT_CHARS.find(c).map(|i| i as u32))
-        .collect::<Option<Vec<_>>>()
-        .ok_or_else(|| bad("it contains a character that is not allowed (I, O, S, V, Z and symbols are never used)"))?;
+    let values: Vec<u32> =
+        code.chars().map(|c| CREDIT_CHARS.find(c).map(|i| i as u32)).collect::<Option<Vec<_>>>().ok_or_else(|| {
+            bad("it contains a character that is not allowed (I, O, S, V, Z and symbols are never used)")
+        })?;
     let sum: u32 = values[..17].iter().zip(CREDIT_WEIGHTS).map(|(v, w)| v * w).sum();
     let check = (31 - sum % 31) % 31;
     if values[17] != check {

@@ -56,9 +56,23 @@ pub async fn run_setup(p: &Platform, input: SetupInput, ip: &str, base_url: Stri
             if crate::platform::settings::SETTINGS.open(tx.txn)?.contains(&Enterprise::KEY.to_owned())? {
                 return Err(AppError::conflict("already_set_up", "OfficeBox has already been set up"));
             }
-            let ent = Enterprise { name: name.clone(), time_zone: tz.clone(), created_at: tx.now, base_url: base_url.clone(), ..Enterprise::default() };
+            let ent = Enterprise {
+                name: name.clone(),
+                time_zone: tz.clone(),
+                created_at: tx.now,
+                base_url: base_url.clone(),
+                ..Enterprise::default()
+            };
             ent.save(tx)?;
-            let root = Department { id: tx.next_seq()?, parent_id: 0, name: name.clone(), order: 0, leader_ids: Vec::new(), created_at: tx.now, updated_at: tx.now };
+            let root = Department {
+                id: tx.next_seq()?,
+                parent_id: 0,
+                name: name.clone(),
+                order: 0,
+                leader_ids: Vec::new(),
+                created_at: tx.now,
+                updated_at: tx.now,
+            };
             crate::org::store::put_department(tx, &root)?;
             let tree = Tree::new(vec![root.clone()]);
             let a = &input.admin;
@@ -78,7 +92,13 @@ pub async fn run_setup(p: &Platform, input: SetupInput, ip: &str, base_url: Stri
             credentials::set(tx, m.id, &hash, false)?;
             roles::ADMINS.open(tx.txn)?.put(&m.id, &AdminRole::super_admin())?;
             let actor = Actor { id: m.id, name: m.name.clone(), ip: ip.clone() };
-            audit::record(tx, &actor, "setup.completed", format!("enterprise:{name}"), json!({ "time_zone": tz, "admin": m.userid }))?;
+            audit::record(
+                tx,
+                &actor,
+                "setup.completed",
+                format!("enterprise:{name}"),
+                json!({ "time_zone": tz, "admin": m.userid }),
+            )?;
             Ok(m.id)
         })
         .await?;
@@ -134,7 +154,13 @@ pub async fn update(p: &Platform, ctx: &AdminCtx, input: EnterpriseInput) -> App
             if e.name != old.name {
                 rename_root(tx, &e.name)?;
             }
-            audit::record(tx, &ctx.actor, "enterprise.updated", "enterprise", json!({ "name": e.name, "verified": e.verified }))?;
+            audit::record(
+                tx,
+                &ctx.actor,
+                "enterprise.updated",
+                "enterprise",
+                json!({ "name": e.name, "verified": e.verified }),
+            )?;
             Ok(e)
         })
         .await
@@ -157,7 +183,10 @@ pub async fn set_verified(p: &Platform, ctx: &AdminCtx, verified: bool) -> AppRe
         .write(move |tx| {
             let mut e = Enterprise::load_in(tx)?;
             if verified && (e.legal_name.is_empty() || e.credit_code.is_empty() || e.licence.is_none()) {
-                return Err(AppError::conflict("verification_incomplete", "Enter the legal name and credit code and upload the licence before verifying"));
+                return Err(AppError::conflict(
+                    "verification_incomplete",
+                    "Enter the legal name and credit code and upload the licence before verifying",
+                ));
             }
             e.verified = verified;
             e.verified_at = verified.then_some(tx.now);

@@ -6,9 +6,9 @@ use serde_json::{json, Value};
 use std::process::Command;
 
 const PNG: &[u8] = &[
-    0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0,
-    0, 0x90, 0x77, 0x53, 0xde, 0, 0, 0, 12, b'I', b'D', b'A', b'T', 8, 0xd7, 0x63, 0xf8, 0xcf, 0xc0, 0, 0, 3, 1, 1, 0, 0x18,
-    0xdd, 0x8d, 0xb0, 0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82,
+    0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n', 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0, 1, 0, 0, 0, 1, 8,
+    2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde, 0, 0, 0, 12, b'I', b'D', b'A', b'T', 8, 0xd7, 0x63, 0xf8, 0xcf, 0xc0, 0, 0, 3,
+    1, 1, 0, 0x18, 0xdd, 0x8d, 0xb0, 0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xae, 0x42, 0x60, 0x82,
 ];
 
 /// Everything a user can see of the org, for before/after comparison.
@@ -136,7 +136,9 @@ fn only_super_admins_back_up_and_restore() {
     admin.get("/api/v1/admin/backups/officebox-20260101-000000.zip").expect(404, "not_found");
     let list = admin.get("/api/v1/admin/backups").ok();
     assert_eq!(list["settings"]["keep"], 7);
-    admin.put("/api/v1/admin/backup-settings", json!({"daily_enabled": true, "hour": 25, "keep": 3})).expect(422, "validation_failed");
+    admin
+        .put("/api/v1/admin/backup-settings", json!({"daily_enabled": true, "hour": 25, "keep": 3}))
+        .expect(422, "validation_failed");
     let saved = admin.put("/api/v1/admin/backup-settings", json!({"daily_enabled": false, "hour": 2, "keep": 3})).ok();
     assert_eq!(saved["keep"], 3);
 }

@@ -29,5 +29,7 @@ pub fn get_in(tx: &Tx, user_id: u64) -> AppResult<Option<Credential>> {
 
 pub fn set(tx: &Tx, user_id: u64, hash: &str, must_change: bool) -> AppResult<()> {
     let changed_seq = tx.next_seq()?;
-    CREDENTIALS.open(tx.txn)?.put(&user_id, &Credential { hash: hash.to_owned(), must_change, changed_at: tx.now, changed_seq })
+    CREDENTIALS
+        .open(tx.txn)?
+        .put(&user_id, &Credential { hash: hash.to_owned(), must_change, changed_at: tx.now, changed_seq })
 }

@@ -62,10 +62,13 @@ impl Auth {
 
 fn resolve(req: &HttpRequest) -> AppResult<Auth> {
     let p = req.app_data::<web::Data<Platform>>().ok_or_else(|| AppError::internal("platform missing"))?;
-    let token = req.cookie(COOKIE).map(|c| c.value().to_owned()).ok_or_else(|| AppError::unauthorized("Please sign in"))?;
+    let token =
+        req.cookie(COOKIE).map(|c| c.value().to_owned()).ok_or_else(|| AppError::unauthorized("Please sign in"))?;
     let hash = session::token_hash(&token);
     let txn = p.store.begin_read()?;
-    let rec = session::SESSIONS.get_in(&txn, &hash)?.ok_or_else(|| AppError::unauthorized("Your session has ended, please sign in again"))?;
+    let rec = session::SESSIONS
+        .get_in(&txn, &hash)?
+        .ok_or_else(|| AppError::unauthorized("Your session has ended, please sign in again"))?;
     let settings = SecuritySettings::load(&txn)?;
     drop(txn);
     let now = p.now_ms();
@@ -75,7 +78,11 @@ fn resolve(req: &HttpRequest) -> AppResult<Auth> {
     if is_unsafe(req.method()) {
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
         if !constant_time_eq(sent.as_bytes(), rec.csrf.as_bytes()) {
-            return Err(AppError::new(actix_web::http::StatusCode::FORBIDDEN, "csrf_failed", "Missing or wrong CSRF token"));
+            return Err(AppError::new(
+                actix_web::http::StatusCode::FORBIDDEN,
+                "csrf_failed",
+                "Missing or wrong CSRF token",
+            ));
         }
     }
     if now - rec.last_seen_at > TOUCH_EVERY_MS {

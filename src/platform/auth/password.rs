@@ -63,14 +63,24 @@ pub struct PasswordPolicy {
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        PasswordPolicy { min_length: 8, require_upper: false, require_lower: true, require_digit: true, require_symbol: false }
+        PasswordPolicy {
+            min_length: 8,
+            require_upper: false,
+            require_lower: true,
+            require_digit: true,
+            require_symbol: false,
+        }
     }
 }
 
 impl PasswordPolicy {
     pub fn validate_settings(&self) -> AppResult<()> {
         if !(6..=128).contains(&self.min_length) {
-            return Err(AppError::invalid("min_length", "validation_failed", "Minimum length must be between 6 and 128"));
+            return Err(AppError::invalid(
+                "min_length",
+                "validation_failed",
+                "Minimum length must be between 6 and 128",
+            ));
         }
         Ok(())
     }

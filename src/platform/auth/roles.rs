@@ -21,8 +21,14 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] =
-        [Permission::Members, Permission::Departments, Permission::Tags, Permission::Import, Permission::Apps, Permission::Audit];
+    pub const ALL: [Permission; 6] = [
+        Permission::Members,
+        Permission::Departments,
+        Permission::Tags,
+        Permission::Import,
+        Permission::Apps,
+        Permission::Audit,
+    ];
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -63,12 +69,16 @@ impl AdminRole {
         self.department_ids.dedup();
         match self.kind {
             AdminKind::Super => Ok(AdminRole::super_admin()),
-            AdminKind::Branch if self.department_ids.is_empty() => {
-                Err(AppError::invalid("department_ids", "validation_failed", "A branch admin needs at least one department"))
-            }
-            AdminKind::Branch if self.permissions.is_empty() => {
-                Err(AppError::invalid("permissions", "validation_failed", "A branch admin needs at least one permission"))
-            }
+            AdminKind::Branch if self.department_ids.is_empty() => Err(AppError::invalid(
+                "department_ids",
+                "validation_failed",
+                "A branch admin needs at least one department",
+            )),
+            AdminKind::Branch if self.permissions.is_empty() => Err(AppError::invalid(
+                "permissions",
+                "validation_failed",
+                "A branch admin needs at least one permission",
+            )),
             AdminKind::Branch => Ok(self),
         }
     }

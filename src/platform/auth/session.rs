@@ -44,7 +44,11 @@ pub struct SecuritySettings {
 
 impl Default for SecuritySettings {
     fn default() -> Self {
-        SecuritySettings { password: PasswordPolicy::default(), session_idle_minutes: 3 * 24 * 60, session_absolute_hours: 30 * 24 }
+        SecuritySettings {
+            password: PasswordPolicy::default(),
+            session_idle_minutes: 3 * 24 * 60,
+            session_absolute_hours: 30 * 24,
+        }
     }
 }
 
@@ -57,13 +61,25 @@ impl SecuritySettings {
         use crate::error::AppError;
         self.password.validate_settings()?;
         if !(5..=60 * 24 * 90).contains(&self.session_idle_minutes) {
-            return Err(AppError::invalid("session_idle_minutes", "validation_failed", "Idle timeout must be between 5 minutes and 90 days"));
+            return Err(AppError::invalid(
+                "session_idle_minutes",
+                "validation_failed",
+                "Idle timeout must be between 5 minutes and 90 days",
+            ));
         }
         if !(1..=24 * 365).contains(&self.session_absolute_hours) {
-            return Err(AppError::invalid("session_absolute_hours", "validation_failed", "Session lifetime must be between 1 hour and 365 days"));
+            return Err(AppError::invalid(
+                "session_absolute_hours",
+                "validation_failed",
+                "Session lifetime must be between 1 hour and 365 days",
+            ));
         }
         if self.session_idle_minutes > self.session_absolute_hours * 60 {
-            return Err(AppError::invalid("session_idle_minutes", "validation_failed", "The idle timeout cannot exceed the session lifetime"));
+            return Err(AppError::invalid(
+                "session_idle_minutes",
+                "validation_failed",
+                "The idle timeout cannot exceed the session lifetime",
+            ));
         }
         Ok(())
     }

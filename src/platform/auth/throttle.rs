@@ -19,7 +19,13 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { account_failures: 5, base_lock_ms: 60_000, max_lock_ms: 15 * 60_000, ip_failures: 30, ip_window_ms: 15 * 60_000 }
+        Limits {
+            account_failures: 5,
+            base_lock_ms: 60_000,
+            max_lock_ms: 15 * 60_000,
+            ip_failures: 30,
+            ip_window_ms: 15 * 60_000,
+        }
     }
 }
 

@@ -205,14 +205,20 @@ impl Store {
     }
 
     /// Queue a use case for the writer; resolves once its transaction is durable.
-    pub async fn write<T: Send + 'static>(&self, f: impl FnMut(&mut Tx) -> AppResult<T> + Send + 'static) -> AppResult<T> {
+    pub async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&mut Tx) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
         let (req, rx) = Self::make_request(f);
         self.inner.queue.send(req).await.map_err(|_| AppError::unavailable("the writer stopped"))?;
         Self::unbox(rx.await)
     }
 
     /// The same from a thread that is not an async task (CLI, start-up, blocking jobs).
-    pub fn write_blocking<T: Send + 'static>(&self, f: impl FnMut(&mut Tx) -> AppResult<T> + Send + 'static) -> AppResult<T> {
+    pub fn write_blocking<T: Send + 'static>(
+        &self,
+        f: impl FnMut(&mut Tx) -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
         let (req, rx) = Self::make_request(f);
         self.inner.queue.blocking_send(req).map_err(|_| AppError::unavailable("the writer stopped"))?;
         Self::unbox(rx.blocking_recv())

@@ -32,7 +32,11 @@ pub fn create(txn: &redb::WriteTransaction, spec: &TableSpec) -> AppResult<()> {
 }
 
 /// Stream every row of a table as (key as JSON, value bytes). Returns the row count.
-pub fn export(txn: &redb::ReadTransaction, spec: &TableSpec, sink: impl FnMut(Json, &[u8]) -> AppResult<()>) -> AppResult<u64> {
+pub fn export(
+    txn: &redb::ReadTransaction,
+    spec: &TableSpec,
+    sink: impl FnMut(Json, &[u8]) -> AppResult<()>,
+) -> AppResult<u64> {
     match spec.key {
         KeyKind::U64 => raw::export::<u64>(txn, spec.name, sink),
         KeyKind::U64x2 => raw::export::<(u64, u64)>(txn, spec.name, sink),

@@ -260,9 +260,15 @@ pub(crate) mod raw {
         Ok(n)
     }
 
-    pub fn import<K: TableKey>(txn: &redb::WriteTransaction, name: &'static str, key: &Json, value: &[u8]) -> AppResult<()> {
+    pub fn import<K: TableKey>(
+        txn: &redb::WriteTransaction,
+        name: &'static str,
+        key: &Json,
+        value: &[u8],
+    ) -> AppResult<()> {
         let def: Raw<K> = TableDefinition::new(name);
-        let k = K::from_json(key).ok_or_else(|| AppError::bad_request("invalid_archive", format!("bad key in table {name}")))?;
+        let k = K::from_json(key)
+            .ok_or_else(|| AppError::bad_request("invalid_archive", format!("bad key in table {name}")))?;
         let mut table = txn.open_table(def)?;
         table.insert(k.as_self(), value)?;
         Ok(())

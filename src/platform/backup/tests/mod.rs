@@ -28,7 +28,12 @@ pub(super) const T0: i64 = 1_735_787_045_000;
 fn leak_schema(version: u32, migrations: &'static [Migration]) -> &'static Schema {
     let mut tables: Vec<TableSpec> = SCHEMA.tables.to_vec();
     tables.extend([T_U64, T_PAIR, T_TRIPLE, T_STR]);
-    Box::leak(Box::new(Schema { tables: Box::leak(tables.into_boxed_slice()), version, migrations, cleared_on_restore: &[] }))
+    Box::leak(Box::new(Schema {
+        tables: Box::leak(tables.into_boxed_slice()),
+        version,
+        migrations,
+        cleared_on_restore: &[],
+    }))
 }
 
 /// SCHEMA + the test tables, at SCHEMA's version.
