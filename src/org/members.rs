@@ -50,6 +50,22 @@ pub fn apply_input(
     Ok(())
 }
 
+/// Replace `dst` with the validated input when the input has the field (PATCH semantics).
+fn set<S, T>(dst: &mut T, src: &Option<S>, parse: impl FnOnce(&S) -> AppResult<T>) -> AppResult<()> {
+    if let Some(v) = src {
+        *dst = parse(v)?;
+    }
+    Ok(())
+}
+
+/// A trimmed free-text field of at most `max` characters.
+fn bounded(field: &'static str, max: usize) -> impl FnOnce(&String) -> AppResult<String> {
+    move |v| {
+        check_len(field, v.trim(), max)?;
+        Ok(v.trim().to_owned())
+    }
+}
+
 fn apply_fields(
     tx: &Tx,
     tree: &Tree,
@@ -58,36 +74,15 @@ fn apply_fields(
     input: &MemberInput,
     fields: &CustomFields,
 ) -> AppResult<()> {
-    if let Some(v) = &input.userid {
-        m.userid = validate_userid(v)?;
-    }
-    if let Some(v) = &input.name {
-        m.name = validate_name(v)?;
-    }
-    if let Some(v) = &input.alias {
-        check_len("alias", v.trim(), 64)?;
-        m.alias = v.trim().to_owned();
-    }
-    if let Some(v) = &input.position {
-        check_len("position", v.trim(), 128)?;
-        m.position = v.trim().to_owned();
-    }
-    if let Some(v) = &input.mobile {
-        m.mobile = validate_mobile(v)?;
-    }
-    if let Some(v) = &input.email {
-        m.email = validate_email(v)?;
-    }
-    if let Some(v) = input.gender {
-        m.gender = validate_gender(v)?;
-    }
-    if let Some(v) = &input.telephone {
-        m.telephone = validate_telephone(v)?;
-    }
-    if let Some(v) = &input.employee_no {
-        check_len("employee_no", v.trim(), 64)?;
-        m.employee_no = v.trim().to_owned();
-    }
+    set(&mut m.userid, &input.userid, |v| validate_userid(v))?;
+    set(&mut m.name, &input.name, |v| validate_name(v))?;
+    set(&mut m.alias, &input.alias, bounded("alias", 64))?;
+    set(&mut m.position, &input.position, bounded("position", 128))?;
+    set(&mut m.mobile, &input.mobile, |v| validate_mobile(v))?;
+    set(&mut m.email, &input.email, |v| validate_email(v))?;
+    set(&mut m.gender, &input.gender, |v| validate_gender(*v))?;
+    set(&mut m.telephone, &input.telephone, |v| validate_telephone(v))?;
+    set(&mut m.employee_no, &input.employee_no, bounded("employee_no", 64))?;
     if let Some(v) = &input.hire_date {
         m.hire_date = match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(d) => Some(validate_date("hire_date", d)?),
