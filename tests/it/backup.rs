@@ -142,3 +142,41 @@ fn only_super_admins_back_up_and_restore() {
     let saved = admin.put("/api/v1/admin/backup-settings", json!({"daily_enabled": false, "hour": 2, "keep": 3})).ok();
     assert_eq!(saved["keep"], 3);
 }
+
+#[test]
+fn cli_reindex_and_reset_password_work_on_a_stopped_server_and_refuse_a_running_one() {
+    let s = TestServer::start();
+    populate(&s);
+    // While the server runs, offline commands are refused with a clear message.
+    let run = officebox(&["reindex"], s.dir.path());
+    assert!(!run.status.success());
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("already in use"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let dir = s.stop();
+
+    let run = officebox(&["reindex"], dir.path());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = officebox(&["admin", "reset-password", "zhangsan"], dir.path());
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let out = String::from_utf8_lossy(&run.stdout).to_string();
+    let password =
+        out.split(": ").nth(1).and_then(|rest| rest.split_whitespace().next()).expect("password printed").to_owned();
+    let run = officebox(&["admin", "reset-password", "nobody"], dir.path());
+    assert!(!run.status.success(), "an unknown login is an error");
+
+    let s = TestServer::start_in(dir);
+    Client::new(&s.base).login("zhangsan", "Zhang-pass-1").expect(401, "invalid_credentials");
+    let c = Client::signed_in(&s.base, "zhangsan", &password);
+    assert_eq!(c.me()["must_change_password"], true, "a CLI-set password must be changed at next sign-in");
+    let hits = c.get("/api/v1/search?q=zs").ok();
+    assert_eq!(hits["items"][0]["name"], "张三", "the rebuilt index finds people");
+}
+
+#[test]
+fn version_flag_prints_the_version() {
+    let out = Command::new(env!("CARGO_BIN_EXE_officebox")).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
