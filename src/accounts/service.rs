@@ -106,11 +106,13 @@ pub async fn login(p: &Platform, req: &HttpRequest, login: &str, pw: &str) -> Ap
         (_, m) => {
             p.throttle.failed(&key, &ip, p.now_ms());
             let actor = Actor { id: 0, name: String::new(), ip: ip.clone() };
-            let target = m.map(|m| format!("member:{}", m.userid)).unwrap_or_else(|| "unknown".into());
+            let target = m.as_ref().map(|m| format!("member:{}", m.userid)).unwrap_or_else(|| "unknown".into());
+            let depts = m.map(|m| m.department_ids).unwrap_or_default();
             let login_shown: String = login.chars().take(64).collect();
             p.store
                 .write(move |tx| {
-                    audit::record(tx, &actor, "auth.login_failed", target.clone(), json!({ "login": login_shown }))
+                    let details = json!({ "login": login_shown });
+                    audit::record_for(tx, &actor, "auth.login_failed", target.clone(), details, &depts)
                 })
                 .await?;
             return Err(invalid_credentials());
@@ -121,8 +123,8 @@ pub async fn login(p: &Platform, req: &HttpRequest, login: &str, pw: &str) -> Ap
         return Err(e);
     }
     let actor = Actor { id: member.id, name: member.name.clone(), ip };
-    let target = format!("member:{}", member.userid);
-    p.store.write(move |tx| audit::record(tx, &actor, "auth.login", target.clone(), json!({}))).await?;
+    let (target, depts) = (format!("member:{}", member.userid), member.department_ids.clone());
+    p.store.write(move |tx| audit::record_for(tx, &actor, "auth.login", target.clone(), json!({}), &depts)).await?;
     signed_in_response(p, req, member.id, StatusCode::OK).await
 }
 
@@ -283,12 +285,12 @@ async fn issue_link(
         TokenKind::Reset => ("member.password_reset_link", "reset"),
     };
     let actor = ctx.actor.clone();
-    let (user_id, target) = (m.id, format!("member:{} ({})", m.userid, m.name));
+    let (user_id, target, depts) = (m.id, format!("member:{} ({})", m.userid, m.name), m.department_ids.clone());
     let (token, rec) = p
         .store
         .write(move |tx| {
             let out = tokens::issue(tx, kind, user_id)?;
-            audit::record(tx, &actor, action, target.clone(), json!({ "email": send_email }))?;
+            audit::record_for(tx, &actor, action, target.clone(), json!({ "email": send_email }), &depts)?;
             Ok(out)
         })
         .await?;
@@ -364,7 +366,8 @@ pub async fn admin_reset(
                 updated.status = MemberStatus::Active;
                 org::put_member(tx, Some(&m), &updated)?;
             }
-            audit::record(tx, &actor, "member.password_set", format!("member:{} ({})", m.userid, m.name), json!({}))
+            let target = format!("member:{} ({})", m.userid, m.name);
+            audit::record_for(tx, &actor, "member.password_set", target, json!({}), &m.department_ids)
         })
         .await?;
     Ok(json!({ "emailed": false }))

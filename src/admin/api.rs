@@ -92,16 +92,19 @@ struct AuditQuery {
 }
 
 async fn audit_list(p: P, auth: Auth, q: web::Query<AuditQuery>) -> AppResult<HttpResponse> {
-    auth.require(&p, Permission::Audit)?;
+    let role = auth.require(&p, Permission::Audit)?;
     let q = q.into_inner();
-    let filter = AuditFilter { actor_id: q.actor_id, action: q.action, from: q.from, to: q.to, q: q.q };
+    let scope = crate::org::service::scope_departments(&p, &role)?;
+    let filter = AuditFilter { actor_id: q.actor_id, action: q.action, from: q.from, to: q.to, q: q.q, scope };
     let page = PageQuery { cursor: q.cursor, limit: q.limit };
     let (items, next) = audit::query(&p.store.begin_read()?, &filter, page.cursor_u64()?, page.limit())?;
     Ok(HttpResponse::Ok().json(Page::new(items, next)))
 }
 
 async fn audit_export(p: P, auth: Auth, q: web::Query<AuditFilter>) -> AppResult<HttpResponse> {
-    auth.require(&p, Permission::Audit)?;
+    let role = auth.require(&p, Permission::Audit)?;
+    let mut q = q.into_inner();
+    q.scope = crate::org::service::scope_departments(&p, &role)?;
     let tz = crate::setup::service::enterprise(&p.store.begin_read()?)?.time_zone;
     let p2 = p.clone();
     let bytes = web::block(move || service::audit_xlsx(&service::audit_all(&p2, &q)?, &tz))

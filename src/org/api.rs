@@ -100,7 +100,7 @@ async fn update_profile(p: P, auth: Auth, body: web::Json<ProfilePatch>) -> AppR
             }
             m.updated_at = tx.now;
             store::put_member(tx, Some(&old), &m)?;
-            audit::record(tx, &actor, "member.profile_updated", members::target(&m), json!({}))?;
+            audit::record_for(tx, &actor, "member.profile_updated", members::target(&m), json!({}), &m.department_ids)?;
             Ok(m)
         })
         .await?;

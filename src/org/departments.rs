@@ -84,12 +84,13 @@ pub async fn create(p: &Platform, ctx: &AdminCtx, input: NewDepartment) -> AppRe
                 return Err(out_of_scope());
             }
             let d = insert(tx, &tree, input.parent_id, &input.name, input.order)?;
-            audit::record(
+            audit::record_for(
                 tx,
                 &ctx.actor,
                 "department.created",
                 target(&d),
                 json!({ "path": format!("{}/{}", tree.path_name(d.parent_id), d.name) }),
+                &[d.id, d.parent_id],
             )?;
             Ok(d)
         })
@@ -143,7 +144,8 @@ pub async fn update(p: &Platform, ctx: &AdminCtx, id: u64, patch: DepartmentPatc
             }
             d.updated_at = tx.now;
             store::put_department(tx, &d)?;
-            audit::record(tx, &ctx.actor, action, target(&d), json!({ "from": { "name": old.name, "parent_id": old.parent_id, "order": old.order }, "to": { "name": d.name, "parent_id": d.parent_id, "order": d.order } }))?;
+            let details = json!({ "from": { "name": old.name, "parent_id": old.parent_id, "order": old.order }, "to": { "name": d.name, "parent_id": d.parent_id, "order": d.order } });
+            audit::record_for(tx, &ctx.actor, action, target(&d), details, &[d.id, old.parent_id, d.parent_id])?;
             Ok(d)
         })
         .await
@@ -202,7 +204,14 @@ pub async fn delete(p: &Platform, ctx: &AdminCtx, id: u64) -> AppResult<()> {
                 t.department_ids.retain(|x| *x != id);
                 store::put_tag(tx, Some(&before), &t)?;
             }
-            audit::record(tx, &ctx.actor, "department.deleted", target(&d), json!({ "path": tree.path_name(id) }))?;
+            audit::record_for(
+                tx,
+                &ctx.actor,
+                "department.deleted",
+                target(&d),
+                json!({ "path": tree.path_name(id) }),
+                &[id, d.parent_id],
+            )?;
             Ok(())
         })
         .await

@@ -267,7 +267,7 @@ pub async fn create(p: &Platform, ctx: &AdminCtx, input: MemberInput) -> AppResu
             if let Some(h) = &password_hash {
                 credentials::set(tx, m.id, h, true)?;
             }
-            audit::record(tx, &ctx.actor, "member.created", target(&m), json!({ "departments": m.department_ids }))?;
+            audit::record_for(tx, &ctx.actor, "member.created", target(&m), json!({}), &m.department_ids)?;
             Ok(m)
         })
         .await
@@ -308,7 +308,8 @@ pub async fn update(p: &Platform, ctx: &AdminCtx, id: u64, input: MemberInput) -
             store::put_member(tx, Some(&old), &m)?;
             sync_leaders(tx, &tree, &m, input.leader_of.as_deref())?;
             let action = if old.department_ids != m.department_ids { "member.transferred" } else { "member.updated" };
-            audit::record(tx, &ctx.actor, action, target(&m), changed_fields(&old, &m))?;
+            let touched = [old.department_ids.as_slice(), m.department_ids.as_slice()].concat();
+            audit::record_for(tx, &ctx.actor, action, target(&m), changed_fields(&old, &m), &touched)?;
             Ok(m)
         })
         .await
@@ -357,7 +358,7 @@ pub async fn set_enabled(p: &Platform, ctx: &AdminCtx, id: u64, enabled: bool) -
                 session::remove_all_for_user(tx, id, None)?;
             }
             let action = if enabled { "member.enabled" } else { "member.disabled" };
-            audit::record(tx, &ctx.actor, action, target(&m), json!({}))?;
+            audit::record_for(tx, &ctx.actor, action, target(&m), json!({}), &m.department_ids)?;
             Ok(m)
         })
         .await
@@ -398,7 +399,14 @@ pub async fn offboard(p: &Platform, ctx: &AdminCtx, id: u64, handover_to: u64) -
             }
             session::remove_all_for_user(tx, id, None)?;
             crate::platform::auth::roles::ADMINS.open(tx.txn)?.remove(&id)?;
-            audit::record(tx, &ctx.actor, "member.offboarded", target(&m), json!({ "handover_to": heir.userid }))?;
+            audit::record_for(
+                tx,
+                &ctx.actor,
+                "member.offboarded",
+                target(&m),
+                json!({ "handover_to": heir.userid }),
+                &m.department_ids,
+            )?;
             Ok(m)
         })
         .await

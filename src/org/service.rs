@@ -16,6 +16,17 @@ pub fn actor(p: &Platform, auth: &Auth) -> AppResult<Actor> {
     Ok(auth.actor(&name))
 }
 
+/// The departments a branch admin manages (`None` for super admins: everything).
+pub fn scope_departments(
+    p: &Platform,
+    role: &crate::platform::auth::AdminRole,
+) -> AppResult<Option<std::collections::HashSet<u64>>> {
+    match super::tree::Scope::of(role, &super::store::tree(&p.store.begin_read()?)?) {
+        super::tree::Scope::All => Ok(None),
+        super::tree::Scope::Departments(set) => Ok(Some(set)),
+    }
+}
+
 /// An admin context after checking the role has `perm` (`None` = super admins only).
 pub fn admin_ctx(p: &Platform, auth: &Auth, perm: Option<Permission>) -> AppResult<AdminCtx> {
     let role = match perm {

@@ -23,6 +23,10 @@ pub struct AuditEntry {
     pub ip: String,
     #[serde(default)]
     pub details: Value,
+    /// Departments the event concerns; branch admins see only entries touching their scope.
+    /// Empty = organisation-wide (super admins only).
+    #[serde(default)]
+    pub departments: Vec<u64>,
 }
 
 /// Who is acting and from where; carried from the HTTP layer into use cases.
@@ -40,6 +44,21 @@ impl Actor {
 }
 
 pub fn record(tx: &Tx, actor: &Actor, action: &str, target: impl Into<String>, details: Value) -> AppResult<u64> {
+    record_for(tx, actor, action, target, details, &[])
+}
+
+/// An entry about something inside the given departments (a member's, a department's).
+pub fn record_for(
+    tx: &Tx,
+    actor: &Actor,
+    action: &str,
+    target: impl Into<String>,
+    details: Value,
+    departments: &[u64],
+) -> AppResult<u64> {
+    let mut departments = departments.to_vec();
+    departments.sort_unstable();
+    departments.dedup();
     let id = tx.next_seq()?;
     let entry = AuditEntry {
         id,
@@ -50,6 +69,7 @@ pub fn record(tx: &Tx, actor: &Actor, action: &str, target: impl Into<String>, d
         target: target.into(),
         ip: actor.ip.clone(),
         details,
+        departments,
     };
     AUDIT.open(tx.txn)?.put(&id, &entry)?;
     Ok(id)
@@ -64,10 +84,16 @@ pub struct AuditFilter {
     pub to: Option<i64>,
     /// Free text matched against target, actor name and details.
     pub q: Option<String>,
+    /// Set by the server for branch admins: only entries touching these departments.
+    #[serde(skip)]
+    pub scope: Option<std::collections::HashSet<u64>>,
 }
 
 impl AuditFilter {
     pub fn matches(&self, e: &AuditEntry) -> bool {
+        if self.scope.as_ref().is_some_and(|s| !e.departments.iter().any(|d| s.contains(d))) {
+            return false;
+        }
         if self.actor_id.is_some_and(|a| a != e.actor_id) {
             return false;
         }

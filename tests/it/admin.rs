@@ -379,3 +379,32 @@ fn the_audit_log_has_no_way_to_change_or_delete_entries_and_only_grows() {
     assert_eq!(grown.len(), after.len() + 1);
     assert_eq!(&grown[1..], &after[..]);
 }
+
+#[test]
+fn a_branch_admin_sees_only_audit_entries_about_their_departments() {
+    let s = TestServer::start();
+    let admin = s.setup();
+    let root = admin.root_department();
+    let rd = admin.create_department("研发部", root);
+    let mk = admin.create_department("市场部", root);
+    let (auditor_id, _) = s.member(&admin, "auditor", rd);
+    admin.create_member("inrd", "研发小王", rd, "Wang-pass-77");
+    admin.create_member("inmk", "市场小李", mk, "Li-pass-88");
+    admin.grant(auditor_id, json!({ "kind": "branch", "department_ids": [rd], "permissions": ["audit"] }));
+    let auditor = Client::signed_in(&s.base, "auditor", MEMBER_PASSWORD);
+
+    let targets = |c: &Client| -> Vec<String> {
+        c.audit("action=member.created").iter().filter_map(|e| e["target"].as_str().map(str::to_owned)).collect()
+    };
+    let seen = targets(&auditor);
+    assert!(seen.iter().any(|t| t.contains("inrd")), "{seen:?}");
+    assert!(!seen.iter().any(|t| t.contains("inmk")), "an entry outside the scope leaked: {seen:?}");
+    let all = targets(&admin);
+    assert!(all.iter().any(|t| t.contains("inmk")) && all.iter().any(|t| t.contains("inrd")), "{all:?}");
+    // Organisation-wide events (settings, setup) are for super admins only.
+    assert!(auditor.audit("action=setup.completed").is_empty());
+    assert_eq!(admin.audit("action=setup.completed").len(), 1);
+    let xlsx = auditor.get("/api/v1/admin/audit/export?action=member.created");
+    assert_eq!(xlsx.status, 200);
+    assert!(xlsx.bytes.starts_with(b"PK"));
+}

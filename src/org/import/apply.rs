@@ -180,7 +180,8 @@ pub fn commit(tx: &mut Tx, sheet: &Sheet, ctx: &AdminCtx, file_name: &str) -> Ap
         "import applied"
     );
     let paths = plan.new_department_paths();
-    audit::record(
+    // Validation kept every row inside the importer's scope, so its roots describe the entry.
+    audit::record_for(
         tx,
         &ctx.actor,
         "import.committed",
@@ -193,6 +194,7 @@ pub fn commit(tx: &mut Tx, sheet: &Sheet, ctx: &AdminCtx, file_name: &str) -> Ap
             "new_departments": paths.len(),
             "department_paths": paths.iter().take(100).collect::<Vec<_>>(),
         }),
+        &ctx.role.department_ids,
     )?;
     Ok(Outcome { creates, updates, new_departments: paths })
 }
