@@ -211,7 +211,9 @@ pub fn start_schedule(p: &web::Data<Platform>) {
     });
 }
 
-async fn scheduled_tick(p: &web::Data<Platform>, last_day: &mut Option<chrono::NaiveDate>) -> AppResult<()> {
+/// One check of the schedule (public for tests): backs up when the enterprise-local hour is the
+/// configured one and today's backup has not been made.
+pub async fn scheduled_tick(p: &web::Data<Platform>, last_day: &mut Option<chrono::NaiveDate>) -> AppResult<()> {
     let (settings, tz) = {
         let txn = p.store.begin_read()?;
         (BackupSettings::load(&txn)?, crate::setup::service::enterprise(&txn)?.time_zone)

@@ -48,6 +48,7 @@ pub struct Member {
     pub gender: u8,
     pub telephone: String,
     /// sha256 of the avatar image in the blob store.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub avatar: Option<String>,
     pub status: MemberStatus,
     pub department_ids: Vec<u64>,

@@ -180,3 +180,48 @@ fn version_flag_prints_the_version() {
     let out = Command::new(env!("CARGO_BIN_EXE_officebox")).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn the_daily_backup_runs_once_at_the_configured_local_hour_and_keeps_n() {
+    let s = TestServer::start();
+    let admin = s.setup();
+    admin.put("/api/v1/admin/backup-settings", json!({"daily_enabled": true, "hour": 3, "keep": 2})).ok();
+    let backups = s.dir.path().join("backups");
+    let count = || std::fs::read_dir(&backups).map(|d| d.filter(|e| e.is_ok()).count()).unwrap_or(0);
+    // 2026-01-05 02:30 in Asia/Shanghai (UTC+8) is 18:30 UTC the day before.
+    let at = |day: u32, hour: u32, min: u32| {
+        chrono::NaiveDate::from_ymd_opt(2026, 1, day)
+            .unwrap()
+            .and_hms_opt(hour, min, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+            - 8 * 3_600_000
+    };
+    let tick = |last: &mut Option<chrono::NaiveDate>| {
+        let p = s.platform.clone();
+        actix_web::rt::System::new()
+            .block_on(async move { officebox::admin::backup::scheduled_tick(&p, last).await })
+            .unwrap();
+    };
+    let mut last = None;
+    s.clock.set_ms(at(5, 2, 30));
+    tick(&mut last);
+    assert_eq!(count(), 0, "not the configured hour yet");
+    s.clock.set_ms(at(5, 3, 1));
+    tick(&mut last);
+    assert_eq!(count(), 1, "backed up at 03:00 local time");
+    s.clock.set_ms(at(5, 3, 40));
+    tick(&mut last);
+    assert_eq!(count(), 1, "once a day");
+    for day in 6..=8 {
+        s.clock.set_ms(at(day, 3, 2));
+        tick(&mut last);
+    }
+    assert_eq!(count(), 2, "only the newest `keep` are kept");
+    let list = admin.get("/api/v1/admin/backups").ok();
+    let names: Vec<&str> = list["items"].as_array().unwrap().iter().filter_map(|b| b["name"].as_str()).collect();
+    assert_eq!(names, ["officebox-20260107-190200.zip", "officebox-20260106-190200.zip"], "named in UTC, newest first");
+    let zip = admin.get(&format!("/api/v1/admin/backups/{}", names[0]));
+    assert!(zip.bytes.starts_with(b"PK"));
+}
