@@ -182,6 +182,7 @@ pub fn server(platform: web::Data<Platform>, listener: TcpListener) -> std::io::
         ext.insert(Arc::new(ConnectionGuard::new(metrics_for_conn.clone())));
     })
     .workers(workers)
+    .disable_signals()
     .shutdown_timeout(10)
     .listen(listener)?
     .run();
@@ -206,15 +207,42 @@ pub async fn run(platform: web::Data<Platform>, listener: TcpListener) -> AppRes
     let srv = server(platform.clone(), listener)?;
     let handle = srv.handle();
     let mut rx = platform.shutdown.subscribe();
+    let stop = handle.clone();
     actix_web::rt::spawn(async move {
         if rx.wait_for(|s| s.is_some()).await.is_ok() {
-            handle.stop(true).await;
+            stop.stop(true).await;
         }
+    });
+    // SIGTERM (systemd, docker stop) and Ctrl-C: finish in-flight requests, then stop.
+    actix_web::rt::spawn(async move {
+        wait_for_stop_signal().await;
+        tracing::info!("stop signal received; shutting down gracefully");
+        handle.stop(true).await;
     });
     srv.await?;
     let _ = std::fs::remove_file(platform.config.data_dir.join("run.json"));
     let reason = *platform.shutdown.borrow();
     Ok(reason)
+}
+
+async fn wait_for_stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Drop our handle and wait until actix's workers have dropped theirs, so the store is closed
