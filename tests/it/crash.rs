@@ -96,3 +96,18 @@ fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
     child.wait().ok();
     assert!(missing.is_empty(), "{} acknowledged writes lost, e.g. {:?}", missing.len(), missing.first());
 }
+
+#[test]
+fn sigterm_stops_gracefully_with_exit_code_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn_server(dir.path(), port);
+    wait_healthy(&base);
+    assert!(dir.path().join("run.json").exists(), "the CLI finds a running server through run.json");
+    let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    assert!(sent.success());
+    let status = child.wait().expect("wait");
+    assert!(status.success(), "graceful stop exits 0, got {status:?}");
+    assert!(!dir.path().join("run.json").exists(), "run.json is removed on a clean stop");
+}
