@@ -76,3 +76,33 @@ export async function uploadImport(page: Page, file: string) {
   await page.locator('[data-test="import-upload"] input[type=file]').setInputFiles(file)
   await expect(page.locator('[data-test="import-report"]')).toBeVisible()
 }
+
+/** Calls the HTTP API with the page's session cookie and its CSRF token (for arranging test data). */
+export async function api<T = any>(page: Page, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', apiPath: string, data?: unknown): Promise<{ status: number; body: T }> {
+  let headers: Record<string, string> = {}
+  if (method !== 'GET') {
+    const me = await page.request.get(baseUrl() + '/api/v1/auth/me')
+    headers = { 'X-CSRF-Token': me.ok() ? (await me.json()).csrf_token : '1' }
+  }
+  const r = await page.request.fetch(baseUrl() + '/api/v1' + apiPath, { method, headers, data })
+  const text = await r.text()
+  return { status: r.status(), body: (text ? JSON.parse(text) : null) as T }
+}
+
+/** Returns the id of the department `name` under `parentId` (root when omitted), creating it if needed. */
+export async function ensureDept(page: Page, name: string, parentId?: number): Promise<number> {
+  const depts: { id: number; parent_id: number; name: string }[] = (await api(page, 'GET', '/departments')).body.items
+  const parent = parentId ?? depts.find((d) => d.parent_id === 0)!.id
+  const hit = depts.find((d) => d.parent_id === parent && d.name === name)
+  if (hit) return hit.id
+  const r = await api(page, 'POST', '/admin/departments', { name, parent_id: parent })
+  expect(r.status, JSON.stringify(r.body)).toBe(201)
+  return r.body.id
+}
+
+/** Signs in through the login form (the page must show it). */
+export async function signIn(page: Page, login: string, password: string) {
+  await input(page, 'login-input').fill(login)
+  await input(page, 'password-input').fill(password)
+  await page.locator('[data-test="login-submit"]').click()
+}
