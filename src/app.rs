@@ -313,9 +313,44 @@ fn features_before_migration(dir: &std::path::Path, store: &Store) -> AppResult<
 
 fn features_start_background_jobs(p: &web::Data<Platform>) {
     crate::admin::backup::start_schedule(p);
+    start_blob_gc(p);
     if let Err(e) = p.search.start(p.store.clone(), Arc::new(features_search_documents)) {
         tracing::error!(error = %e, "cannot start the search indexer");
     }
+}
+
+/// Files are kept a day after their last reference goes (and after upload, before the row that
+/// references them commits); collection skips any hour in which a backup is reading blobs.
+const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+fn start_blob_gc(p: &web::Data<Platform>) {
+    let p = p.clone();
+    actix_web::rt::spawn(async move {
+        loop {
+            actix_web::rt::time::sleep(std::time::Duration::from_secs(3600)).await;
+            if crate::platform::backup::backup_in_progress() {
+                continue;
+            }
+            let p2 = p.clone();
+            let result = web::block(move || -> AppResult<crate::platform::blobs::GcReport> {
+                let referenced = crate::platform::blobs::BLOB_REFS
+                    .all_in(&p2.store.begin_read()?)?
+                    .into_iter()
+                    .map(|(sha, _)| sha)
+                    .collect();
+                p2.blobs.collect_garbage(&referenced, BLOB_GRACE)
+            })
+            .await;
+            match result {
+                Ok(Ok(r)) if r.removed > 0 => {
+                    tracing::info!(removed = r.removed, bytes = r.bytes, "unreferenced files removed")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "file garbage collection failed"),
+                Err(e) => tracing::error!(error = %e, "file garbage collection failed"),
+            }
+        }
+    });
 }
 
 /// Every search document of every feature, from one snapshot (index rebuilds).
