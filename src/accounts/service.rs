@@ -260,16 +260,7 @@ fn qr_svg(link: &str) -> AppResult<String> {
 }
 
 fn managed_member(p: &Platform, ctx: &AdminCtx, id: u64) -> AppResult<Member> {
-    let txn = p.store.begin_read()?;
-    let m = org::get_member(&txn, id)?;
-    let tree = crate::org::store::tree(&txn)?;
-    if !crate::org::tree::Scope::of(&ctx.role, &tree).contains_member(&m.department_ids) {
-        return Err(crate::org::members::out_of_scope());
-    }
-    if !ctx.role.is_super() && roles::role_of(&txn, id)?.is_some() {
-        return Err(crate::org::members::admin_protected());
-    }
-    Ok(m)
+    org::managed_in_snapshot(&p.store.begin_read()?, &ctx.role, id)
 }
 
 async fn issue_link(

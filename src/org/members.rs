@@ -273,15 +273,31 @@ pub async fn create(p: &Platform, ctx: &AdminCtx, input: MemberInput) -> AppResu
         .await
 }
 
-/// Load a member an admin may manage (404 if missing, 403 out of scope).
-pub fn managed(tx: &Tx, tree: &Tree, role: &AdminRole, id: u64) -> AppResult<Member> {
-    let m = store::member_in(tx, id)?.ok_or_else(|| AppError::not_found("member"))?;
+/// The one rule for which members an admin may manage: inside their scope, and never another
+/// administrator unless they are a super admin.
+fn check_manageable(tree: &Tree, role: &AdminRole, m: &Member, target_is_admin: bool) -> AppResult<()> {
     if !Scope::of(role, tree).contains_member(&m.department_ids) {
         return Err(out_of_scope());
     }
-    if !role.is_super() && crate::platform::auth::roles::ADMINS.open(tx.txn)?.get(&id)?.is_some() {
+    if !role.is_super() && target_is_admin {
         return Err(admin_protected());
     }
+    Ok(())
+}
+
+/// Load a member an admin may manage (404 if missing, 403 out of scope) inside a write.
+pub fn managed(tx: &Tx, tree: &Tree, role: &AdminRole, id: u64) -> AppResult<Member> {
+    let m = store::member_in(tx, id)?.ok_or_else(|| AppError::not_found("member"))?;
+    let is_admin = crate::platform::auth::roles::ADMINS.open(tx.txn)?.get(&id)?.is_some();
+    check_manageable(tree, role, &m, is_admin)?;
+    Ok(m)
+}
+
+/// The same check against a read snapshot (for use cases that act outside the org tables).
+pub fn managed_in_snapshot(txn: &redb::ReadTransaction, role: &AdminRole, id: u64) -> AppResult<Member> {
+    let m = get(txn, id)?;
+    let is_admin = crate::platform::auth::roles::role_of(txn, id)?.is_some();
+    check_manageable(&store::tree(txn)?, role, &m, is_admin)?;
     Ok(m)
 }
 

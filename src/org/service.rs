@@ -1,7 +1,7 @@
 //! What other features may call in the organisation feature.
 
 pub use super::directory::{view_one, MemberView};
-pub use super::members::{get as get_member, AdminCtx};
+pub use super::members::{get as get_member, managed_in_snapshot, AdminCtx};
 pub use super::model::{Member, MemberStatus};
 pub use super::store::{find_by_login, put_member};
 
