@@ -34,7 +34,12 @@ fn serve_file(path: &str, immutable: bool) -> Option<HttpResponse> {
     resp.content_type(mime.as_ref());
     let cache = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
     resp.insert_header((header::CACHE_CONTROL, HeaderValue::from_static(cache)));
-    Some(resp.body(file.data.into_owned()))
+    // Release builds embed the files: serve the static bytes without copying them per request.
+    let body = match file.data {
+        std::borrow::Cow::Borrowed(bytes) => actix_web::web::Bytes::from_static(bytes),
+        std::borrow::Cow::Owned(bytes) => actix_web::web::Bytes::from(bytes),
+    };
+    Some(resp.body(body))
 }
 
 fn json_not_found() -> HttpResponse {
