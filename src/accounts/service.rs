@@ -242,6 +242,17 @@ pub async fn logout_all(p: &Platform, req: &HttpRequest, auth: &Auth) -> AppResu
     Ok(HttpResponse::NoContent().cookie(clear_cookie(is_https(req, p))).finish())
 }
 
+/// The base of links that go out in mails: `public_url`, else the address the setup wizard was
+/// opened at. Never a request's Host / X-Forwarded-Host header: anyone can forge those on an
+/// anonymous request and would then receive a victim's token through the link.
+fn trusted_link_base(p: &Platform) -> AppResult<Option<String>> {
+    if !p.config.public_url.is_empty() {
+        return Ok(Some(p.config.public_url.clone()));
+    }
+    let stored = crate::setup::service::enterprise(&p.store.begin_read()?)?.base_url;
+    Ok(Some(stored).filter(|b| !b.is_empty()))
+}
+
 /// An invitation or reset link as shown to the admin.
 #[derive(Debug, Serialize)]
 pub struct LinkOut {
@@ -285,7 +296,9 @@ async fn issue_link(
             Ok(out)
         })
         .await?;
-    let link = format!("{}/{path}/{token}", base_url(req, p));
+    // A signed-in admin's own request may supply the address when nothing is configured.
+    let base = trusted_link_base(p)?.unwrap_or_else(|| base_url(req, p));
+    let link = format!("{base}/{path}/{token}");
     let smtp = SmtpSettings::load(&p.store.begin_read()?)?;
     let mut mail_error = None;
     let emailed = if send_email && smtp.is_usable() && !m.email.is_empty() {
@@ -429,17 +442,11 @@ pub async fn forgot(p: &actix_web::web::Data<Platform>, req: &HttpRequest, login
     let member = org::find_by_login(&p.store.begin_read()?, login)?
         .filter(|m| m.status == MemberStatus::Active && !m.email.is_empty());
     let Some(m) = member else { return Ok(()) };
-    // Not `base_url(req)`: anyone can send this request with a forged Host / X-Forwarded-Host and
-    // would receive the victim's reset token through the link. Use configured addresses only.
-    let base = if p.config.public_url.is_empty() {
-        crate::setup::service::enterprise(&p.store.begin_read()?)?.base_url
-    } else {
-        p.config.public_url.clone()
-    };
-    if base.is_empty() {
+    // Anonymous request: no fallback to its Host header (see `trusted_link_base`).
+    let Some(base) = trusted_link_base(p)? else {
         tracing::warn!("password reset mail not sent: set `public_url` so links in mails can be trusted");
         return Ok(());
-    }
+    };
     let p = p.clone();
     actix_web::rt::spawn(async move {
         let user_id = m.id;
