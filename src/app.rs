@@ -46,6 +46,9 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     let blobs = Blobs::open(dir.join("blobs"))?;
     let setup_done = features_is_setup_done(&store)?;
     let (shutdown, _) = tokio::sync::watch::channel(None);
+    let realtime = crate::platform::realtime::Realtime::new();
+    store.provide(Arc::new(realtime.clone()));
+    features_realtime_feeds(&realtime);
     Ok(Platform {
         config,
         store,
@@ -56,6 +59,7 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
         control_token: crate::platform::auth::session::random_token(),
         shutdown,
         search: crate::platform::search::Search::new(crate::platform::search::index_dir(&dir)),
+        realtime,
     })
 }
 
@@ -88,6 +92,7 @@ fn api_gate(req: &ServiceRequest, p: &Platform) -> Option<AppError> {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz)).route("/metrics", web::get().to(metrics));
     features_routes(cfg);
+    crate::platform::realtime::ws::routes(cfg);
     crate::platform::web::routes(cfg);
 }
 
@@ -293,6 +298,9 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::admin::backup::routes),
     );
 }
+
+/// Features whose persisted events a reconnecting socket may have missed.
+fn features_realtime_feeds(_realtime: &crate::platform::realtime::Realtime) {}
 
 fn features_is_setup_done(store: &Store) -> AppResult<bool> {
     crate::setup::service::is_setup_done(store)

@@ -18,6 +18,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::platform::auth::credentials::CREDENTIALS.spec(),
     crate::platform::auth::roles::ADMINS.spec(),
     crate::platform::search::SEARCH_OUTBOX.spec(),
+    crate::platform::realtime::USER_EVENTS.spec(),
     // accounts
     crate::accounts::tokens::ACCOUNT_TOKENS.spec(),
     // org

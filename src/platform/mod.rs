@@ -9,6 +9,7 @@ pub mod clock;
 pub mod http;
 pub mod mail;
 pub mod metrics;
+pub mod realtime;
 pub mod search;
 pub mod settings;
 pub mod store;
@@ -33,6 +34,8 @@ pub struct Platform {
     pub shutdown: tokio::sync::watch::Sender<Option<Shutdown>>,
     /// Full-text search (`index/`); its indexer thread starts with the background jobs.
     pub search: search::Search,
+    /// Open WebSockets and after-commit delivery to them.
+    pub realtime: realtime::Realtime,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -11,7 +11,7 @@ pub mod writer;
 
 pub use meta::{Migration, SchemaState};
 pub use table::{KeyKind, Table, TableKey, TableSpec};
-pub use writer::{Tx, WriterStats};
+pub use writer::{Services, Tx, WriterStats};
 
 use crate::error::{AppError, AppResult};
 use crate::platform::clock::SharedClock;
@@ -48,6 +48,7 @@ struct Inner {
     path: PathBuf,
     schema: &'static Schema,
     writer: parking_lot::Mutex<Option<std::thread::JoinHandle<()>>>,
+    services: Arc<Services>,
     _lock: File,
 }
 
@@ -103,9 +104,11 @@ impl Store {
         let db = Arc::new(db);
         let stats = Arc::new(WriterStats::default());
         let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-        let handle = writer::spawn(db.clone(), clock.clone(), rx, stats.clone())?;
+        let services = Arc::new(Services::default());
+        let handle = writer::spawn(db.clone(), clock.clone(), rx, stats.clone(), services.clone())?;
         let writer = parking_lot::Mutex::new(Some(handle));
-        let store = Store { inner: Arc::new(Inner { db, queue: tx, stats, clock, path, schema, writer, _lock: lock }) };
+        let inner = Inner { db, queue: tx, stats, clock, path, schema, writer, services, _lock: lock };
+        let store = Store { inner: Arc::new(inner) };
         let state = store.prepare_schema(before_migrate)?;
         Ok((store, state))
     }
@@ -147,6 +150,11 @@ impl Store {
             Ok(())
         })?;
         Ok(state)
+    }
+
+    /// Make `service` reachable from write jobs through [`Tx::service`].
+    pub fn provide<T: Any + Send + Sync>(&self, service: Arc<T>) {
+        self.inner.services.insert(service);
     }
 
     pub fn schema(&self) -> &'static Schema {

@@ -9,7 +9,9 @@
 
 use crate::error::{AppError, AppResult};
 use crate::platform::clock::SharedClock;
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -20,16 +22,39 @@ use tokio::sync::{mpsc, oneshot};
 pub struct Tx<'a> {
     pub txn: &'a redb::WriteTransaction,
     pub now: i64,
-    after_commit: Vec<Box<dyn FnOnce() + Send>>,
+    after_commit: RefCell<Vec<Hook>>,
+    services: &'a Services,
 }
+
+type Hook = Box<dyn FnOnce() + Send>;
 
 impl Tx<'_> {
     pub fn next_seq(&self) -> AppResult<u64> {
         super::meta::next_seq(self.txn)
     }
     /// Run `f` once this transaction is durable (never if it fails).
-    pub fn after_commit(&mut self, f: impl FnOnce() + Send + 'static) {
-        self.after_commit.push(Box::new(f));
+    pub fn after_commit(&self, f: impl FnOnce() + Send + 'static) {
+        self.after_commit.borrow_mut().push(Box::new(f));
+    }
+    /// A service registered with [`Store::provide`](super::Store::provide) (e.g. realtime
+    /// delivery), for code deep inside a use case that has only the transaction.
+    pub fn service<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.services.get::<T>()
+    }
+}
+
+/// Shared services that write jobs may reach through [`Tx::service`], one per type.
+#[derive(Default)]
+pub struct Services {
+    map: parking_lot::RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+}
+
+impl Services {
+    pub fn insert<T: Any + Send + Sync>(&self, v: Arc<T>) {
+        self.map.write().insert(TypeId::of::<T>(), v);
+    }
+    pub fn get<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.map.read().get(&TypeId::of::<T>()).cloned().and_then(|a| a.downcast::<T>().ok())
     }
 }
 
@@ -58,6 +83,7 @@ pub(crate) fn spawn(
     clock: SharedClock,
     mut rx: mpsc::Receiver<Request>,
     stats: Arc<WriterStats>,
+    services: Arc<Services>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new().name("officebox-writer".into()).spawn(move || {
         while let Some(first) = rx.blocking_recv() {
@@ -68,7 +94,7 @@ pub(crate) fn spawn(
                     Err(_) => break,
                 }
             }
-            run_batch(&db, &clock, batch, &stats);
+            run_batch(&db, &clock, batch, &stats, &services);
         }
     })
 }
@@ -78,11 +104,11 @@ struct Slot {
     outcome: Option<AppResult<Output>>,
 }
 
-fn run_batch(db: &redb::Database, clock: &SharedClock, batch: Vec<Request>, stats: &WriterStats) {
+fn run_batch(db: &redb::Database, clock: &SharedClock, batch: Vec<Request>, stats: &WriterStats, services: &Services) {
     let mut slots: Vec<Slot> = batch.into_iter().map(|req| Slot { req, outcome: None }).collect();
     let now = clock.now_ms();
     let hooks = loop {
-        match attempt(db, now, &mut slots) {
+        match attempt(db, now, &mut slots, services) {
             Attempt::Committed(hooks) => break hooks,
             Attempt::Retry => continue,
             Attempt::Fatal(e) => {
@@ -111,7 +137,7 @@ fn run_batch(db: &redb::Database, clock: &SharedClock, batch: Vec<Request>, stat
 }
 
 enum Attempt {
-    Committed(Vec<Box<dyn FnOnce() + Send>>),
+    Committed(Vec<Hook>),
     /// A job failed; it has its outcome and the others run again in a fresh transaction.
     Retry,
     Fatal(AppError),
@@ -126,7 +152,7 @@ fn storage_failed(e: impl std::fmt::Display) -> AppError {
     )
 }
 
-fn attempt(db: &redb::Database, now: i64, slots: &mut [Slot]) -> Attempt {
+fn attempt(db: &redb::Database, now: i64, slots: &mut [Slot], services: &Services) -> Attempt {
     let mut txn = match db.begin_write() {
         Ok(t) => t,
         Err(e) => return Attempt::Fatal(storage_failed(e)),
@@ -142,12 +168,12 @@ fn attempt(db: &redb::Database, now: i64, slots: &mut [Slot]) -> Attempt {
         if matches!(slot.outcome, Some(Err(_))) {
             continue; // failed in an earlier attempt: left out
         }
-        let mut tx = Tx { txn: &txn, now, after_commit: Vec::new() };
+        let mut tx = Tx { txn: &txn, now, after_commit: RefCell::new(Vec::new()), services };
         let result = catch_unwind(AssertUnwindSafe(|| (slot.req.job)(&mut tx)));
         let result = result.unwrap_or_else(|_| Err(AppError::internal("a write use case panicked")));
         match result {
             Ok(v) => {
-                hooks.append(&mut tx.after_commit);
+                hooks.append(tx.after_commit.get_mut());
                 slot.outcome = Some(Ok(v));
             }
             Err(e) => {
