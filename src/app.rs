@@ -49,6 +49,7 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     let realtime = crate::platform::realtime::Realtime::new();
     store.provide(Arc::new(realtime.clone()));
     features_realtime_feeds(&realtime);
+    crate::org::store::set_member_hooks(MEMBER_HOOKS);
     Ok(Platform {
         config,
         store,
@@ -295,12 +296,18 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::org::search_api::routes)
             .configure(crate::org::import::api::routes)
             .configure(crate::admin::api::routes)
-            .configure(crate::admin::backup::routes),
+            .configure(crate::admin::backup::routes)
+            .configure(crate::chat::api::routes),
     );
 }
 
 /// Features whose persisted events a reconnecting socket may have missed.
-fn features_realtime_feeds(_realtime: &crate::platform::realtime::Realtime) {}
+fn features_realtime_feeds(realtime: &crate::platform::realtime::Realtime) {
+    realtime.add_feed(Arc::new(crate::chat::feed::ChatFeed));
+}
+
+/// Hooks other features run inside every member write (same transaction).
+static MEMBER_HOOKS: &[crate::org::store::MemberHook] = &[crate::chat::depts::on_member_changed];
 
 fn features_is_setup_done(store: &Store) -> AppResult<bool> {
     crate::setup::service::is_setup_done(store)

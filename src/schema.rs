@@ -31,6 +31,17 @@ pub static TABLES: &[TableSpec] = &[
     crate::org::store::MEMBER_SEARCH.spec(),
     crate::org::store::TAGS.spec(),
     crate::org::store::TAG_NAMES.spec(),
+    // chat
+    crate::chat::store::CONVERSATIONS.spec(),
+    crate::chat::store::MEMBERS.spec(),
+    crate::chat::store::USER_CONVS.spec(),
+    crate::chat::store::MESSAGES.spec(),
+    crate::chat::store::CONV_EVENTS.spec(),
+    crate::chat::store::DIRECT.spec(),
+    crate::chat::store::CLIENT_IDS.spec(),
+    crate::chat::store::FAVORITES.spec(),
+    crate::chat::store::JOIN_REQUESTS.spec(),
+    crate::chat::store::DEPARTMENT_GROUPS.spec(),
 ];
 
 pub static MIGRATIONS: &[Migration] = &[];

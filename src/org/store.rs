@@ -153,7 +153,22 @@ pub fn put_member(tx: &Tx, old: Option<&Member>, m: &Member) -> AppResult<()> {
     }
     MEMBER_SEARCH.open(tx.txn)?.put(&m.id, &search::haystack(&m.name, &m.alias, &m.userid, &m.mobile, &m.email))?;
     super::search_api::index_member(tx, m)?;
-    MEMBERS.open(tx.txn)?.put(&m.id, m)
+    MEMBERS.open(tx.txn)?.put(&m.id, m)?;
+    for hook in MEMBER_HOOKS.get().copied().unwrap_or(&[]) {
+        hook(tx, old, m)?;
+    }
+    Ok(())
+}
+
+/// Called in the same transaction after every member write, with the old and the new version
+/// (other features keep their own state in step: department group chats follow departments).
+pub type MemberHook = fn(&Tx, Option<&Member>, &Member) -> AppResult<()>;
+
+static MEMBER_HOOKS: std::sync::OnceLock<&'static [MemberHook]> = std::sync::OnceLock::new();
+
+/// Set once at start by `app.rs` (later calls are ignored: the list is the same every time).
+pub fn set_member_hooks(hooks: &'static [MemberHook]) {
+    let _ = MEMBER_HOOKS.set(hooks);
 }
 
 pub fn put_tag(tx: &Tx, old: Option<&Tag>, t: &Tag) -> AppResult<()> {

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backup;
 pub mod blobs;
 pub mod clock;
+pub mod download;
 pub mod http;
 pub mod mail;
 pub mod metrics;

@@ -34,7 +34,12 @@ pub trait Feed: Send + Sync {
 
     /// A client frame the platform does not handle itself (e.g. typing): recipients and the
     /// JSON to send them (not persisted), or `None` to ignore it.
-    fn client_frame(&self, _txn: &redb::ReadTransaction, _user: u64, _frame: &Value) -> AppResult<Option<(Vec<u64>, String)>> {
+    fn client_frame(
+        &self,
+        _txn: &redb::ReadTransaction,
+        _user: u64,
+        _frame: &Value,
+    ) -> AppResult<Option<(Vec<u64>, String)>> {
         Ok(None)
     }
 }

@@ -95,7 +95,12 @@ enum Backlog {
 }
 
 impl Socket {
-    async fn run(mut self, mut rx: tokio::sync::mpsc::Receiver<Frame>, mut stream: actix_ws::MessageStream, since: Option<u64>) {
+    async fn run(
+        mut self,
+        mut rx: tokio::sync::mpsc::Receiver<Frame>,
+        mut stream: actix_ws::MessageStream,
+        since: Option<u64>,
+    ) {
         let outcome = self.serve(&mut rx, &mut stream, since).await;
         self.rt.hub.unregister(self.client_id);
         let reason = match outcome {

@@ -1,0 +1,121 @@
+//! Persisting and publishing chat events. Every function here runs inside the use case's write
+//! transaction; frames leave after commit (platform::realtime).
+
+use super::model::{Conversation, Message, MsgKind};
+use super::store;
+use super::view::{message_json, Names};
+use crate::error::AppResult;
+use crate::platform::realtime;
+use crate::platform::search::{self, SearchDoc};
+use crate::platform::store::Tx;
+use serde_json::{json, Value};
+
+/// Tell every member about a conversation-wide event (recall, receipt, group change) and keep
+/// it for reconnect backlogs. Returns its seq.
+pub fn conv_event(tx: &Tx, conv: u64, members: &[u64], mut event: Value) -> AppResult<u64> {
+    let seq = tx.next_seq()?;
+    if let Some(obj) = event.as_object_mut() {
+        obj.insert("seq".into(), Value::from(seq));
+        obj.insert("conversation_id".into(), Value::from(conv));
+    }
+    store::put_conv_event(tx, conv, seq, &event)?;
+    realtime::publish(tx, members.to_vec(), Some(seq), event.to_string());
+    Ok(seq)
+}
+
+/// "The conversation changed: refetch it" to every member.
+pub fn conversation_changed(tx: &Tx, conv: u64, members: &[u64]) -> AppResult<u64> {
+    conv_event(tx, conv, members, json!({"type": "conversation"}))
+}
+
+/// "Membership changed: refetch the members" to every member.
+pub fn members_changed(tx: &Tx, conv: u64, members: &[u64]) -> AppResult<u64> {
+    conv_event(tx, conv, members, json!({"type": "members"}))
+}
+
+/// Per-user events (the user's own settings, joining, leaving) go to that user's log.
+pub fn to_user(tx: &Tx, user: u64, event: Value) -> AppResult<u64> {
+    realtime::notify_users(tx, &[user], event)
+}
+
+/// The `message` frame for a stored message.
+pub fn message_frame(names: &mut Names, m: &Message, unread: Option<usize>) -> AppResult<Value> {
+    Ok(json!({"type": "message", "seq": m.seq, "conversation_id": m.conversation_id,
+              "message": message_json(names, m, unread)?}))
+}
+
+/// Store a new message (seq already assigned), move the conversation's activity, index it, and
+/// publish it to `members` after commit.
+pub fn append_message(tx: &Tx, conv: &mut Conversation, m: &Message, members: &[u64]) -> AppResult<()> {
+    store::insert_message(tx, m)?;
+    conv.last_seq = m.seq;
+    if m.at_all {
+        conv.at_all_seq = m.seq;
+    }
+    store::put_conversation(tx, conv)?;
+    if let Some(doc) = search_doc(m) {
+        search::enqueue_upsert(tx, doc)?;
+    }
+    let unread = Some(members.len().saturating_sub(1));
+    let frame = message_frame(&mut Names::write(tx), m, unread)?;
+    realtime::publish(tx, members.to_vec(), Some(m.seq), frame.to_string());
+    Ok(())
+}
+
+/// A system line in the history ("张三 邀请 李四 加入了群聊").
+pub fn system_message(
+    tx: &Tx,
+    conv: &mut Conversation,
+    actor: u64,
+    text: String,
+    members: &[u64],
+) -> AppResult<Message> {
+    let m = Message {
+        seq: tx.next_seq()?,
+        conversation_id: conv.id,
+        sender_id: actor,
+        at: tx.now,
+        kind: MsgKind::System,
+        text,
+        ..Message::default()
+    };
+    append_message(tx, conv, &m, members)?;
+    Ok(m)
+}
+
+pub const SEARCH_KIND: &str = "message";
+
+pub fn search_key(conv: u64, seq: u64) -> String {
+    format!("{SEARCH_KIND}:{conv}:{seq}")
+}
+
+/// What the search index holds for a message (None: nothing searchable, e.g. system lines).
+pub fn search_doc(m: &Message) -> Option<SearchDoc> {
+    if m.recalled.is_some() || m.kind == MsgKind::System {
+        return None;
+    }
+    let mut body = m.text.clone();
+    if let Some(f) = &m.file {
+        body.push(' ');
+        body.push_str(&f.name);
+    }
+    if let Some(l) = &m.link {
+        body = format!("{body} {} {} {}", l.title, l.description, l.url);
+    }
+    if let Some(mg) = &m.merged {
+        body.push_str(&mg.title);
+        for it in &mg.items {
+            body.push(' ');
+            body.push_str(&it.text);
+        }
+    }
+    Some(SearchDoc {
+        key: search_key(m.conversation_id, m.seq),
+        kind: SEARCH_KIND.into(),
+        title: String::new(),
+        body: body.trim().to_owned(),
+        pinyin: Vec::new(),
+        at: m.at,
+        ..SearchDoc::default()
+    })
+}
