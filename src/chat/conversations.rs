@@ -70,7 +70,7 @@ pub fn list(p: &Platform, user: u64, include_hidden: bool) -> AppResult<Value> {
         }
         rows.push((uc.pinned, conv.last_seq, conversation_json(&txn, &mut names, &conv, user, &member, &uc)?));
     }
-    rows.sort_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
+    rows.sort_by_key(|r| std::cmp::Reverse((r.0, r.1)));
     Ok(json!({"items": rows.into_iter().map(|r| r.2).collect::<Vec<_>>(), "seq": seq}))
 }
 

@@ -116,6 +116,5 @@ pub fn search_doc(m: &Message) -> Option<SearchDoc> {
         body: body.trim().to_owned(),
         pinyin: Vec::new(),
         at: m.at,
-        ..SearchDoc::default()
     })
 }

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-fn spawn_server(dir: &std::path::Path, port: u16) -> Child {
+pub(crate) fn spawn_server(dir: &std::path::Path, port: u16) -> Child {
     Command::new(env!("CARGO_BIN_EXE_officebox"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(dir)
@@ -19,7 +19,7 @@ fn spawn_server(dir: &std::path::Path, port: u16) -> Child {
         .expect("spawn officebox")
 }
 
-fn wait_healthy(base: &str) {
+pub(crate) fn wait_healthy(base: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
         if reqwest::blocking::get(format!("{base}/healthz")).is_ok_and(|r| r.status().is_success()) {
@@ -30,7 +30,7 @@ fn wait_healthy(base: &str) {
     panic!("officebox did not become healthy at {base}");
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
 }
 
@@ -110,4 +110,79 @@ fn sigterm_stops_gracefully_with_exit_code_zero() {
     let status = child.wait().expect("wait");
     assert!(status.success(), "graceful stop exits 0, got {status:?}");
     assert!(!dir.path().join("run.json").exists(), "run.json is removed on a clean stop");
+}
+
+#[test]
+fn kill_9_during_a_chat_send_burst_loses_no_acknowledged_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn_server(dir.path(), port);
+    wait_healthy(&base);
+    let admin = Client::new(&base);
+    admin
+        .post(
+            "/api/v1/setup",
+            json!({"enterprise_name": "耐久测试", "time_zone": "Asia/Shanghai",
+                   "admin": {"userid": "admin", "name": "管理员", "password": ADMIN_PASSWORD, "mobile": "13900000000"}}),
+        )
+        .ok();
+    let peer = admin.create_member("peer", "同事", admin.root_department(), MEMBER_PASSWORD);
+    let g =
+        admin.post("/api/v1/chat/groups", json!({"name": "压测群", "member_ids": [peer]})).ok()["id"].as_u64().unwrap();
+    let csrf = admin.csrf.borrow().clone();
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let senders: Vec<_> = (0..8)
+        .map(|w| {
+            let (http, base, csrf, acked) = (admin.http.clone(), base.clone(), csrf.clone(), acked.clone());
+            std::thread::spawn(move || {
+                for i in 0..100_000 {
+                    let text = format!("消息{w}-{i}");
+                    let res = http
+                        .post(format!("{base}/api/v1/chat/conversations/{g}/messages"))
+                        .header("X-CSRF-Token", &csrf)
+                        .json(&json!({ "text": text }))
+                        .timeout(Duration::from_secs(5))
+                        .send();
+                    match res {
+                        Ok(r) if r.status().as_u16() == 201 => acked.lock().unwrap().push(text),
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while acked.lock().unwrap().len() < 500 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().ok();
+    for s in senders {
+        s.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 500, "the burst was too short ({} messages)", acked.len());
+
+    let mut child = spawn_server(dir.path(), port);
+    wait_healthy(&base);
+    let peer_client = Client::signed_in(&base, "peer", MEMBER_PASSWORD);
+    let mut stored = std::collections::HashSet::new();
+    let mut before: Option<u64> = None;
+    loop {
+        let q = before.map(|b| format!("&before={b}")).unwrap_or_default();
+        let page = peer_client.get(&format!("/api/v1/chat/conversations/{g}/messages?limit=200{q}")).ok();
+        let items = page["items"].as_array().unwrap().clone();
+        for m in &items {
+            stored.insert(m["text"].as_str().unwrap_or("").to_owned());
+        }
+        if page["has_more_before"] != true || items.is_empty() {
+            break;
+        }
+        before = items[0]["seq"].as_u64();
+    }
+    child.kill().ok();
+    child.wait().ok();
+    let missing: Vec<&String> = acked.iter().filter(|t| !stored.contains(*t)).collect();
+    assert!(missing.is_empty(), "{} acknowledged messages lost, e.g. {:?}", missing.len(), missing.first());
 }

@@ -4,6 +4,8 @@
 mod admin;
 mod auth;
 mod backup;
+mod chat;
+mod chat_support;
 mod common;
 mod crash;
 mod enterprise;

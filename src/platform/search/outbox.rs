@@ -31,8 +31,27 @@ pub fn enqueue_upsert(tx: &Tx, doc: SearchDoc) -> AppResult<()> {
 }
 
 /// Queue the removal of the document `key`, inside the caller's transaction.
+///
+/// Upserts of the same key still waiting in the outbox are dropped first: deleted content
+/// (a recalled message) must not linger in the database or in backups until the indexer runs.
+/// This reads the pending rows, which the indexer keeps few (it drains every ~200 ms).
 pub fn enqueue_delete(tx: &Tx, key: impl Into<String>) -> AppResult<()> {
-    enqueue(tx, &OutboxOp::Delete { key: key.into() })
+    let key = key.into();
+    let mut t = RAW_OUTBOX.open(tx.txn)?;
+    let mut superseded = Vec::new();
+    for row in t.iter()? {
+        let (seq, value) = row?;
+        if let Ok(OutboxOp::Upsert(doc)) = serde_json::from_value::<OutboxOp>(value) {
+            if doc.key == key {
+                superseded.push(seq);
+            }
+        }
+    }
+    for seq in superseded {
+        t.remove(&seq)?;
+    }
+    drop(t);
+    enqueue(tx, &OutboxOp::Delete { key })
 }
 
 fn enqueue(tx: &Tx, op: &OutboxOp) -> AppResult<()> {
