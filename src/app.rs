@@ -374,5 +374,7 @@ pub fn features_search_documents(txn: &redb::ReadTransaction) -> AppResult<Vec<c
 }
 
 fn features_metrics(p: &Platform) -> Vec<(&'static str, &'static str, f64)> {
-    p.search.gauges(&p.store)
+    let mut g = p.search.gauges(&p.store);
+    g.extend(p.realtime.gauges());
+    g
 }

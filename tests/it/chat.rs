@@ -518,3 +518,65 @@ fn a_department_group_follows_the_department() {
         .post(&format!("/api/v1/chat/conversations/{g}/members"), json!({"user_ids": [outsider.id]}))
         .expect(403, "not_allowed");
 }
+
+#[test]
+fn typing_and_presence_reach_only_who_should_see_them() {
+    let w = world();
+    let (a, b) = (w.person("ta", "打字甲"), w.person("tb", "打字乙"));
+    let conv = direct(&a.c, b.id);
+    let mut ws_b = Ws::connect(&w.s.base, &b.token, None);
+    ws_b.expect("hello");
+    ws_b.send(json!({"type": "watch_presence", "user_ids": [a.id]}));
+    let mut saw_offline = false;
+    for f in ws_b_frames_with_presence(&mut ws_b) {
+        if f["type"] == "presence" && f["user_id"] == a.id && f["online"] == false {
+            saw_offline = true;
+        }
+    }
+    assert!(saw_offline, "current presence is answered at once");
+    let mut ws_a = Ws::connect(&w.s.base, &a.token, None);
+    ws_a.expect("hello");
+    assert!(ws_b_frames_with_presence(&mut ws_b).iter().any(|f| f["type"] == "presence" && f["online"] == true));
+    ws_a.send(json!({"type": "typing", "conversation_id": conv}));
+    let t = ws_b.expect("typing");
+    assert_eq!(t["user_id"], a.id);
+    assert!(t.get("seq").is_none(), "typing is not persisted");
+    ws_a.send(json!({"type": "ping"}));
+    // Garbage closes only that socket.
+    ws_a.sock.send(tungstenite::Message::Text("not json".into())).unwrap();
+    assert!(ws_a.next(Duration::from_millis(500)).is_none());
+}
+
+/// Frames within half a second, presence included (Ws::next skips them).
+fn ws_b_frames_with_presence(ws: &mut Ws) -> Vec<Value> {
+    let mut out = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_millis(500);
+    while std::time::Instant::now() < deadline {
+        match ws.sock.read() {
+            Ok(tungstenite::Message::Text(t)) => out.push(serde_json::from_str(t.as_str()).unwrap()),
+            Ok(_) => {}
+            Err(_) => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn group_avatar_and_notice_by_managers_only() {
+    let w = world();
+    let (o, m) = (w.person("av1", "头像主"), w.person("av2", "头像员"));
+    let g = group(&o.c, "头像群", &[m.id]);
+    let r = m.c.upload(Method::POST, &format!("/api/v1/chat/conversations/{g}/avatar"), "a.png", png());
+    assert_eq!(r.status, 403, "{}", r.body);
+    let r = o.c.upload(Method::POST, &format!("/api/v1/chat/conversations/{g}/avatar"), "a.png", png());
+    assert_eq!(r.status, 200, "{}", r.body);
+    let img = m.c.get(&format!("/api/v1/chat/conversations/{g}/avatar"));
+    assert_eq!(img.headers["content-type"], "image/png");
+    m.c.patch(&format!("/api/v1/chat/conversations/{g}"), json!({"notice": "明天放假"})).expect(403, "not_allowed");
+    let v = o.c.patch(&format!("/api/v1/chat/conversations/{g}"), json!({"notice": "明天放假", "name": "新群名"})).ok();
+    assert_eq!(v["notice"]["text"], "明天放假");
+    assert_eq!(v["name"], "新群名");
+    o.c.patch(&format!("/api/v1/chat/conversations/{g}"), json!({"name": "  "})).expect(422, "invalid_name");
+    let outsider = w.person("av3", "外");
+    outsider.c.get(&format!("/api/v1/chat/conversations/{g}/avatar")).expect(404, "not_found");
+}

@@ -86,6 +86,16 @@ impl Realtime {
         self.feeds.read().clone()
     }
 
+    /// Prometheus gauges: open sockets, users online, sockets dropped for being slow.
+    pub fn gauges(&self) -> Vec<(&'static str, &'static str, f64)> {
+        let dropped = self.hub.dropped_slow.load(std::sync::atomic::Ordering::Relaxed);
+        vec![
+            ("officebox_ws_connections", "Open WebSocket connections.", self.hub.socket_count() as f64),
+            ("officebox_ws_users_online", "Users with at least one open WebSocket.", self.hub.online_users() as f64),
+            ("officebox_ws_dropped_slow_total", "WebSockets closed for not reading fast enough.", dropped as f64),
+        ]
+    }
+
     /// Send an ephemeral frame now (typing, presence): nothing to commit.
     pub fn send_now(&self, users: impl Into<Arc<[u64]>>, json: String) {
         let _ = self.dispatch.send((users.into(), Frame { seq: None, json: json.into() }));
