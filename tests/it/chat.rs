@@ -580,3 +580,14 @@ fn group_avatar_and_notice_by_managers_only() {
     let outsider = w.person("av3", "外");
     outsider.c.get(&format!("/api/v1/chat/conversations/{g}/avatar")).expect(404, "not_found");
 }
+
+#[test]
+fn signing_out_closes_that_sessions_sockets_at_once() {
+    let w = world();
+    let a = w.person("so1", "退出甲");
+    let mut ws = Ws::connect(&w.s.base, &a.token, None);
+    ws.expect("hello");
+    a.c.post("/api/v1/auth/logout", json!({})).status.is_success().then_some(()).expect("logout");
+    assert_eq!(ws.expect("session_ended")["type"], "session_ended");
+    assert!(ws.next(Duration::from_millis(500)).is_none(), "closed");
+}

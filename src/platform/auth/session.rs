@@ -125,6 +125,8 @@ pub fn remove_by_hash(tx: &Tx, hash: &str) -> AppResult<Option<SessionRecord>> {
     let Some(rec) = sessions.get(&hash.to_owned())? else { return Ok(None) };
     sessions.remove(&hash.to_owned())?;
     USER_SESSIONS.open(tx.txn)?.remove(&(rec.user_id, rec.id))?;
+    // Live connections opened with this session end with it.
+    crate::platform::realtime::close_session_after_commit(tx, hash);
     Ok(Some(rec))
 }
 

@@ -28,6 +28,8 @@ pub struct Frame {
 
 struct Client {
     user: u64,
+    /// Hash of the session the socket was opened with (closed when the session ends).
+    session: String,
     tx: mpsc::Sender<Frame>,
     watching: Vec<u64>,
 }
@@ -54,12 +56,12 @@ pub struct Registration {
 
 impl Hub {
     /// Add a socket for `user`. Announces the user online to watchers if this is their first.
-    pub fn register(&self, user: u64) -> Registration {
+    pub fn register(&self, user: u64, session: &str) -> Registration {
         let (tx, rx) = mpsc::channel(QUEUE_FRAMES);
         let client_id = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
         let first = {
             let mut s = self.state.write();
-            s.clients.insert(client_id, Client { user, tx, watching: Vec::new() });
+            s.clients.insert(client_id, Client { user, session: session.to_owned(), tx, watching: Vec::new() });
             let list = s.by_user.entry(user).or_default();
             list.push(client_id);
             list.len() == 1
@@ -165,6 +167,18 @@ impl Hub {
         }
     }
 
+    /// Close every socket opened with session `hash` (signed out, revoked, password changed):
+    /// each gets a `session_ended` frame, then its queue closes.
+    pub fn close_session(&self, hash: &str) {
+        let ids: Vec<u64> =
+            self.state.read().clients.iter().filter(|(_, c)| c.session == hash).map(|(id, _)| *id).collect();
+        let frame = Frame { seq: None, json: Arc::from(super::ws::SESSION_ENDED) };
+        for id in ids {
+            self.deliver_to_client(id, &frame);
+            self.unregister(id);
+        }
+    }
+
     /// The user a socket belongs to.
     pub fn user_of(&self, client_id: u64) -> Option<u64> {
         self.state.read().clients.get(&client_id).map(|c| c.user)
@@ -206,9 +220,9 @@ mod tests {
     #[test]
     fn delivers_to_every_socket_of_a_user() {
         let hub = Hub::default();
-        let mut a = hub.register(1);
-        let mut b = hub.register(1);
-        let mut c = hub.register(2);
+        let mut a = hub.register(1, "s");
+        let mut b = hub.register(1, "s");
+        let mut c = hub.register(2, "s");
         hub.deliver(&[1], &frame(5));
         assert_eq!(a.rx.try_recv().ok().and_then(|f| f.seq), Some(5));
         assert_eq!(b.rx.try_recv().ok().and_then(|f| f.seq), Some(5));
@@ -218,7 +232,7 @@ mod tests {
     #[test]
     fn a_slow_socket_is_dropped_not_buffered() {
         let hub = Hub::default();
-        let mut slow = hub.register(1);
+        let mut slow = hub.register(1, "s");
         for i in 0..(QUEUE_FRAMES as u64 + 10) {
             hub.deliver(&[1], &frame(i));
         }
@@ -235,12 +249,12 @@ mod tests {
     #[test]
     fn presence_follows_the_first_and_last_socket() {
         let hub = Hub::default();
-        let mut watcher = hub.register(9);
+        let mut watcher = hub.register(9, "s");
         hub.watch(watcher.client_id, vec![1]);
         let f = watcher.rx.try_recv().map(|f| f.json.to_string()).unwrap_or_default();
         assert!(f.contains("\"online\":false"), "{f}");
-        let a = hub.register(1);
-        let b = hub.register(1);
+        let a = hub.register(1, "s");
+        let b = hub.register(1, "s");
         assert!(watcher.rx.try_recv().map(|f| f.json.contains("\"online\":true")).unwrap_or(false));
         hub.unregister(a.client_id);
         assert!(watcher.rx.try_recv().is_err(), "still online on the other socket");

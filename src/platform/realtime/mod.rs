@@ -113,6 +113,13 @@ pub fn publish(tx: &Tx, users: impl Into<Arc<[u64]>>, seq: Option<u64>, json: St
     });
 }
 
+/// Close the sockets of session `hash` once this transaction is durable.
+pub fn close_session_after_commit(tx: &Tx, hash: &str) {
+    let Some(rt) = tx.service::<Realtime>() else { return };
+    let hash = hash.to_owned();
+    tx.after_commit(move || rt.hub.close_session(&hash));
+}
+
 /// Record `event` (a JSON object) in the per-user log of each of `users` under one new seq,
 /// and publish it after commit. Returns the seq. `event` gets `"seq"` set.
 pub fn notify_users(tx: &Tx, users: &[u64], mut event: Value) -> AppResult<u64> {

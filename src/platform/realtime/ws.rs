@@ -26,6 +26,9 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(70);
 const CLIENT_FRAMES_PER_WINDOW: u32 = 200;
 /// Close code for a socket dropped for not reading fast enough (4000-4999: application codes).
 pub const CLOSE_SLOW: u16 = 4008;
+/// Close code for a socket whose session was signed out, revoked or expired.
+pub const CLOSE_SESSION_ENDED: u16 = 4001;
+pub const SESSION_ENDED: &str = r#"{"type":"session_ended"}"#;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(connect));
@@ -75,8 +78,15 @@ async fn connect(
         actix_ws::handle(&req, body).map_err(|e| AppError::bad_request("websocket_expected", e.to_string()))?;
     let stream = stream.max_frame_size(MAX_CLIENT_FRAME);
     let rt = p.realtime.clone();
-    let reg = rt.hub.register(auth.user_id);
-    let socket = Socket { p: p.clone(), rt, user: auth.user_id, client_id: reg.client_id, session };
+    let reg = rt.hub.register(auth.user_id, &auth.token_hash);
+    let socket = Socket {
+        p: p.clone(),
+        rt,
+        user: auth.user_id,
+        session_hash: auth.token_hash.clone(),
+        client_id: reg.client_id,
+        session,
+    };
     actix_web::rt::spawn(socket.run(reg.rx, stream, q.since));
     Ok(response)
 }
@@ -85,6 +95,7 @@ struct Socket {
     p: web::Data<Platform>,
     rt: Realtime,
     user: u64,
+    session_hash: String,
     client_id: u64,
     session: actix_ws::Session,
 }
@@ -131,6 +142,9 @@ impl Socket {
                         sent_up_to = seq;
                     }
                     self.text(&frame.json).await?;
+                    if frame.seq.is_none() && &*frame.json == SESSION_ENDED {
+                        return Err(CloseCode::Other(CLOSE_SESSION_ENDED));
+                    }
                 }
                 msg = futures_util::StreamExt::next(stream) => {
                     last_heard = Instant::now();
@@ -155,9 +169,26 @@ impl Socket {
                     if last_heard.elapsed() > IDLE_TIMEOUT {
                         return Err(CloseCode::Away);
                     }
+                    if !self.session_live() {
+                        let _ = self.text(SESSION_ENDED).await;
+                        return Err(CloseCode::Other(CLOSE_SESSION_ENDED));
+                    }
                     if self.session.ping(b"").await.is_err() { return Ok(()); }
                 }
             }
+        }
+    }
+
+    /// The session still exists and has not expired (checked on every ping tick, so an
+    /// expired session's socket closes within [`PING_EVERY`]; revocations close it at once).
+    fn session_live(&self) -> bool {
+        use crate::platform::auth::session::{is_live, SecuritySettings, SESSIONS};
+        use crate::platform::settings::SettingsDoc;
+        let Ok(txn) = self.p.store.begin_read() else { return true };
+        match (SESSIONS.get_in(&txn, &self.session_hash), SecuritySettings::load(&txn)) {
+            (Ok(Some(rec)), Ok(settings)) => is_live(&rec, &settings, self.p.now_ms()),
+            (Ok(None), _) => false,
+            _ => true, // a storage hiccup is not a reason to drop everyone
         }
     }
 
