@@ -48,6 +48,41 @@ fn groups_for(tx: &Tx, tree: &Tree, m: &Member) -> AppResult<BTreeSet<u64>> {
 
 /// Member hook (see `org::store::set_member_hooks`).
 pub fn on_member_changed(tx: &Tx, old: Option<&Member>, new: &Member) -> AppResult<()> {
+    sync_department_groups(tx, old, new)?;
+    let left_now = new.status == MemberStatus::Left && old.is_some_and(|o| o.status != MemberStatus::Left);
+    if left_now {
+        leave_all_groups(tx, new)?;
+    }
+    Ok(())
+}
+
+/// Offboarding (离职): the member leaves every group; groups they owned go to their successor
+/// (`handover_to`, added to the group if needed), else to an admin or the longest member.
+/// 1:1 chats stay as history.
+fn leave_all_groups(tx: &Tx, m: &Member) -> AppResult<()> {
+    let convs: Vec<u64> = {
+        let t = store::USER_CONVS.open(tx.txn)?;
+        let rows: AppResult<Vec<_>> = t.range(&(m.id, 0), &(m.id, u64::MAX))?.collect();
+        rows?.into_iter().map(|((_, c), _)| c).collect()
+    };
+    for id in convs {
+        let Some(mut conv) = store::conversation(tx, id)?.filter(|c| c.is_group() && !c.dissolved) else { continue };
+        if conv.owner_id == m.id {
+            match m.handover_to.filter(|s| *s != m.id) {
+                Some(successor) => {
+                    add_people(tx, &mut conv, successor, &[successor])?;
+                    conv.owner_id = successor;
+                    conv.admin_ids.retain(|a| *a != successor);
+                }
+                None => hand_over_ownership(tx, &mut conv, m.id)?,
+            }
+        }
+        drop_member(tx, &mut conv, m.id, m.id, format!("{} 已离职", m.name))?;
+    }
+    Ok(())
+}
+
+fn sync_department_groups(tx: &Tx, old: Option<&Member>, new: &Member) -> AppResult<()> {
     if let Some(o) = old {
         if o.department_ids == new.department_ids && in_department_groups(o) == in_department_groups(new) {
             return Ok(());

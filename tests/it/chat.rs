@@ -591,3 +591,22 @@ fn signing_out_closes_that_sessions_sockets_at_once() {
     assert_eq!(ws.expect("session_ended")["type"], "session_ended");
     assert!(ws.next(Duration::from_millis(500)).is_none(), "closed");
 }
+
+#[test]
+fn offboarding_leaves_groups_and_hands_owned_ones_to_the_successor() {
+    let w = world();
+    let (leaver, heir, other) = (w.person("lv1", "离职者"), w.person("lv2", "继任者"), w.person("lv3", "同事"));
+    let owned = group(&leaver.c, "他的群", &[other.id]);
+    let joined = group(&other.c, "别人的群", &[leaver.id]);
+    let r = w.admin.post(&format!("/api/v1/admin/members/{}/offboard", leaver.id), json!({"handover_to": heir.id}));
+    assert!(r.status.is_success(), "{}", r.body);
+    let v = heir.c.get(&format!("/api/v1/chat/conversations/{owned}")).ok();
+    assert_eq!(v["owner_id"], heir.id, "the successor owns the group");
+    let members: Vec<u64> = other.c.get(&format!("/api/v1/chat/conversations/{joined}/members")).ok()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user_id"].as_u64().unwrap())
+        .collect();
+    assert!(!members.contains(&leaver.id), "left the groups they were in");
+}
