@@ -610,3 +610,34 @@ fn offboarding_leaves_groups_and_hands_owned_ones_to_the_successor() {
         .collect();
     assert!(!members.contains(&leaver.id), "left the groups they were in");
 }
+
+#[test]
+fn a_removed_member_stops_hearing_the_group_and_oversized_frames_close_the_socket() {
+    let w = world();
+    let (o, m) = (w.person("rm1", "移除甲"), w.person("rm2", "移除乙"));
+    let g = group(&o.c, "移除群", &[m.id]);
+    let mut ws = Ws::connect(&w.s.base, &m.token, None);
+    ws.expect("hello");
+    say(&o.c, g, "在吗");
+    ws.expect("message");
+    o.c.delete(&format!("/api/v1/chat/conversations/{g}/members/{}", m.id)).ok();
+    assert_eq!(ws.expect("conversation_removed")["conversation_id"], g);
+    say(&o.c, g, "你已经不在了");
+    assert!(ws.drain(Duration::from_millis(500)).iter().all(|f| f["type"] != "message"), "no more messages");
+    // A frame over 64 KiB ends the connection (1009).
+    let big = "x".repeat(70 * 1024);
+    let _ = ws.sock.send(tungstenite::Message::Text(big.into()));
+    let mut code = None;
+    for _ in 0..20 {
+        match ws.sock.read() {
+            Ok(tungstenite::Message::Close(Some(f))) => {
+                code = Some(u16::from(f.code));
+                break;
+            }
+            Ok(_) => {}
+            Err(tungstenite::Error::Io(_)) => {}
+            Err(_) => break,
+        }
+    }
+    assert_eq!(code, Some(1009));
+}

@@ -2,7 +2,7 @@
 //!
 //! Every socket has a bounded queue ([`QUEUE_FRAMES`]). Delivery never waits: a socket whose
 //! queue is full is dropped from the hub (its task sees the queue close and ends the connection
-//! with close code 4008), and the client reconnects with its last seq. Memory per socket is thus
+//! with close code 1013, try again later), and the client reconnects with its last seq. Memory per socket is thus
 //! bounded whatever the client does.
 //!
 //! Presence is derived from the hub: a user is online while they have at least one socket.
@@ -89,6 +89,10 @@ impl Hub {
 
     pub fn socket_count(&self) -> usize {
         self.state.read().clients.len()
+    }
+
+    pub fn sockets_of(&self, user: u64) -> usize {
+        self.state.read().by_user.get(&user).map_or(0, Vec::len)
     }
 
     pub fn online_users(&self) -> usize {

@@ -24,8 +24,8 @@ const PING_EVERY: Duration = Duration::from_secs(25);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(70);
 /// Client frames allowed per 10 s window (typing, presence, ping); more closes the socket.
 const CLIENT_FRAMES_PER_WINDOW: u32 = 200;
-/// Close code for a socket dropped for not reading fast enough (4000-4999: application codes).
-pub const CLOSE_SLOW: u16 = 4008;
+/// Sockets one user may hold open (tabs and devices); one more is refused with 429.
+pub const MAX_SOCKETS_PER_USER: usize = 16;
 /// Close code for a socket whose session was signed out, revoked or expired.
 pub const CLOSE_SESSION_ENDED: u16 = 4001;
 pub const SESSION_ENDED: &str = r#"{"type":"session_ended"}"#;
@@ -72,6 +72,13 @@ async fn connect(
             actix_web::http::StatusCode::FORBIDDEN,
             "origin_denied",
             "This page's origin may not open a live connection",
+        ));
+    }
+    if p.realtime.hub.sockets_of(auth.user_id) >= MAX_SOCKETS_PER_USER {
+        return Err(AppError::new(
+            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_connections",
+            "Too many open windows for this account; close some and reload",
         ));
     }
     let (response, session, stream) =
@@ -136,7 +143,7 @@ impl Socket {
         loop {
             tokio::select! {
                 frame = rx.recv() => {
-                    let Some(frame) = frame else { return Err(CloseCode::Other(CLOSE_SLOW)) };
+                    let Some(frame) = frame else { return Err(CloseCode::Again) };
                     if let Some(seq) = frame.seq {
                         if seq <= sent_up_to { continue; }
                         sent_up_to = seq;
@@ -150,6 +157,7 @@ impl Socket {
                     last_heard = Instant::now();
                     match msg {
                         None | Some(Ok(Message::Close(_))) => return Ok(()),
+                        Some(Err(actix_ws::ProtocolError::Overflow)) => return Err(CloseCode::Size),
                         Some(Err(_)) => return Err(CloseCode::Protocol),
                         Some(Ok(Message::Ping(b))) => { let _ = self.session.pong(&b).await; }
                         Some(Ok(Message::Text(t))) => {
