@@ -10,6 +10,7 @@ use super::model::{
 use super::store;
 use super::view::{message_json, Names};
 use crate::error::{AppError, AppResult};
+use crate::org::model::MemberStatus;
 use crate::platform::settings::SettingsDoc;
 use crate::platform::store::Tx;
 use crate::platform::Platform;
@@ -44,6 +45,17 @@ pub fn check_may_speak(conv: &Conversation, user: u64) -> AppResult<()> {
         }
         if conv.muted_member_ids.contains(&user) {
             return Err(not_allowed("You have been muted in this group"));
+        }
+    }
+    Ok(())
+}
+
+/// A 1:1 chat with someone who has left the company stays readable but takes no new messages.
+fn check_peer_present(tx: &Tx, members: &[u64], user: u64) -> AppResult<()> {
+    for peer in members.iter().filter(|m| **m != user) {
+        let left = crate::org::store::member_in(tx, *peer)?.is_none_or(|m| m.status == MemberStatus::Left);
+        if left {
+            return Err(AppError::conflict("peer_left", "This colleague has left the company"));
         }
     }
     Ok(())
@@ -131,6 +143,9 @@ pub fn post(tx: &Tx, conv: &mut Conversation, member: &MemberRow, user: u64, dra
         return Err(not_allowed("Only the group owner or admins may @all in this group"));
     }
     let members = store::member_ids(tx, conv.id)?;
+    if !conv.is_group() {
+        check_peer_present(tx, &members, user)?;
+    }
     let mut mentions: Vec<u64> = draft.mentions.iter().copied().filter(|m| members.contains(m) && *m != user).collect();
     mentions.sort_unstable();
     mentions.dedup();

@@ -597,6 +597,8 @@ fn offboarding_leaves_groups_and_hands_owned_ones_to_the_successor() {
     let w = world();
     let (leaver, heir, other) = (w.person("lv1", "离职者"), w.person("lv2", "继任者"), w.person("lv3", "同事"));
     let owned = group(&leaver.c, "他的群", &[other.id]);
+    let dm = direct(&other.c, leaver.id);
+    say(&other.c, dm, "交接一下");
     let joined = group(&other.c, "别人的群", &[leaver.id]);
     let r = w.admin.post(&format!("/api/v1/admin/members/{}/offboard", leaver.id), json!({"handover_to": heir.id}));
     assert!(r.status.is_success(), "{}", r.body);
@@ -609,6 +611,9 @@ fn offboarding_leaves_groups_and_hands_owned_ones_to_the_successor() {
         .map(|m| m["user_id"].as_u64().unwrap())
         .collect();
     assert!(!members.contains(&leaver.id), "left the groups they were in");
+    // Their 1:1 chats stay readable but take no new messages.
+    assert_eq!(texts(&history(&other.c, dm)), vec!["交接一下"]);
+    other.c.post(&format!("/api/v1/chat/conversations/{dm}/messages"), json!({"text": "在吗"})).expect(409, "peer_left");
 }
 
 #[test]
