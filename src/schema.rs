@@ -31,6 +31,14 @@ pub static TABLES: &[TableSpec] = &[
     crate::org::store::MEMBER_SEARCH.spec(),
     crate::org::store::TAGS.spec(),
     crate::org::store::TAG_NAMES.spec(),
+    // notice
+    crate::notice::store::NOTICES.spec(),
+    crate::notice::store::NOTICE_BODIES.spec(),
+    crate::notice::store::NOTICE_DELIVERIES.spec(),
+    crate::notice::store::NOTICE_INBOX.spec(),
+    crate::notice::store::NOTICE_BY_PUBLISHER.spec(),
+    crate::notice::store::NOTICE_DUE.spec(),
+    crate::notice::store::NOTICE_UPLOADS.spec(),
 ];
 
 pub static MIGRATIONS: &[Migration] = &[];
