@@ -385,7 +385,8 @@ fn scheduled_notices_publish_when_the_clock_reaches_them() {
     assert_eq!(block_on(async move { officebox::notice::publish::publish_due(&p).await }).unwrap(), 0, "not due yet");
     o.s.clock.advance_ms(3_600_000 + 1000);
     let p = o.s.platform.clone();
-    assert_eq!(block_on(async move { officebox::notice::publish::publish_due(&p).await }).unwrap(), 1);
+    // The server's own job (every 5 s) may get there first; either way it is published once.
+    assert!(block_on(async move { officebox::notice::publish::publish_due(&p).await }).unwrap() <= 1);
     assert_eq!(centre(&o.dev.c), ["明日停电（更新）"]);
     let item = &o.dev.c.get("/api/v1/notices").ok()["items"][0];
     assert_eq!(item["pinned"], true);
