@@ -297,7 +297,8 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::org::import::api::routes)
             .configure(crate::admin::api::routes)
             .configure(crate::admin::backup::routes)
-            .configure(crate::chat::api::routes),
+            .configure(crate::chat::api::routes)
+            .configure(crate::notice::api::routes),
     );
 }
 
@@ -329,6 +330,7 @@ fn features_before_migration(dir: &std::path::Path, store: &Store) -> AppResult<
 fn features_start_background_jobs(p: &web::Data<Platform>) {
     crate::admin::backup::start_schedule(p);
     start_blob_gc(p);
+    crate::notice::publish::start_jobs(p);
     if let Err(e) = p.search.start(p.store.clone(), Arc::new(features_search_documents)) {
         tracing::error!(error = %e, "cannot start the search indexer");
     }
@@ -370,7 +372,9 @@ fn start_blob_gc(p: &web::Data<Platform>) {
 
 /// Every search document of every feature, from one snapshot (index rebuilds).
 pub fn features_search_documents(txn: &redb::ReadTransaction) -> AppResult<Vec<crate::platform::search::SearchDoc>> {
-    crate::org::search_api::documents(txn)
+    let mut docs = crate::org::search_api::documents(txn)?;
+    docs.extend(crate::notice::documents(txn)?);
+    Ok(docs)
 }
 
 fn features_metrics(p: &Platform) -> Vec<(&'static str, &'static str, f64)> {

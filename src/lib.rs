@@ -1,7 +1,7 @@
 //! OfficeBox: a self-hosted office suite in one executable.
 //!
 //! `platform` is shared machinery that knows no feature; each feature folder (`setup`,
-//! `accounts`, `org`, `admin`) has model/store/service/api files; `app` wires them together.
+//! `accounts`, `org`, `admin`, `notice`) has model/store/service/api files; `app` wires them together.
 
 pub mod accounts;
 pub mod admin;
@@ -10,6 +10,7 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod notice;
 pub mod ops;
 pub mod org;
 pub mod platform;

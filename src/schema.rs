@@ -42,6 +42,14 @@ pub static TABLES: &[TableSpec] = &[
     crate::chat::store::FAVORITES.spec(),
     crate::chat::store::JOIN_REQUESTS.spec(),
     crate::chat::store::DEPARTMENT_GROUPS.spec(),
+    // notice
+    crate::notice::store::NOTICES.spec(),
+    crate::notice::store::NOTICE_BODIES.spec(),
+    crate::notice::store::NOTICE_DELIVERIES.spec(),
+    crate::notice::store::NOTICE_INBOX.spec(),
+    crate::notice::store::NOTICE_BY_PUBLISHER.spec(),
+    crate::notice::store::NOTICE_DUE.spec(),
+    crate::notice::store::NOTICE_UPLOADS.spec(),
 ];
 
 pub static MIGRATIONS: &[Migration] = &[];

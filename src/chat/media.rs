@@ -5,6 +5,7 @@
 use super::model::{FileRef, MsgKind};
 use crate::error::{AppError, AppResult};
 use crate::platform::blobs::BlobRef;
+use crate::platform::download::clean_file_name;
 use crate::platform::Platform;
 use image::ImageReader;
 use std::io::BufReader;
@@ -14,17 +15,6 @@ const THUMB_SIDE: u32 = 360;
 /// Largest image we decode (per side) and the decoder's memory ceiling.
 const MAX_SIDE: u32 = 12_000;
 const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
-
-/// A safe display name: no path, no control characters, at most 200 characters.
-pub fn clean_file_name(name: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let s: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
-    if s.trim().is_empty() {
-        "file".into()
-    } else {
-        s.trim().to_owned()
-    }
-}
 
 /// Describe an upload for a message of `kind`: images are decoded (size, thumbnail), voice must
 /// be audio, files keep their guessed type.
@@ -79,17 +69,4 @@ fn thumbnail(p: &Platform, sha: &str) -> AppResult<(u32, u32, String)> {
         .map_err(|e| bad(e.to_string()))?;
     let stored = p.blobs.put_reader(&bytes[..], u64::MAX, "image/jpeg")?;
     Ok((w, h, stored.sha256))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clean_file_name;
-
-    #[test]
-    fn file_names_lose_paths_and_controls() {
-        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
-        assert_eq!(clean_file_name("C:\\tmp\\报价单.xlsx"), "报价单.xlsx");
-        assert_eq!(clean_file_name("a\r\nb.txt"), "ab.txt");
-        assert_eq!(clean_file_name("   "), "file");
-    }
 }

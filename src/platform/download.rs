@@ -18,6 +18,22 @@ pub enum Disposition {
     Attachment,
 }
 
+/// Longest file name kept (characters).
+pub const MAX_FILE_NAME_CHARS: usize = 200;
+
+/// A safe display name from what a client sent: no directory part, no control characters,
+/// at most [`MAX_FILE_NAME_CHARS`]; empty, `.` and `..` become `file`.
+pub fn clean_file_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String =
+        base.chars().filter(|c| !c.is_control()).take(MAX_FILE_NAME_CHARS).collect::<String>().trim().to_owned();
+    if clean.is_empty() || clean == "." || clean == ".." {
+        "file".into()
+    } else {
+        clean
+    }
+}
+
 /// MIME types that must never render inline on our origin.
 fn is_active_content(mime: &str) -> bool {
     let m = mime.to_ascii_lowercase();
@@ -100,6 +116,14 @@ mod tests {
     fn crlf_in_a_name_cannot_split_headers() {
         let cd = content_disposition("a\r\nSet-Cookie: x=1.txt", Disposition::Inline).to_string();
         assert!(!cd.contains('\r') && !cd.contains('\n'), "{cd}");
+    }
+
+    #[test]
+    fn file_names_lose_paths_and_controls() {
+        assert_eq!(clean_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(clean_file_name("C:\\tmp\\报价单\r\n.xlsx"), "报价单.xlsx");
+        assert_eq!(clean_file_name(".."), "file");
+        assert_eq!(clean_file_name("   "), "file");
     }
 
     #[test]

@@ -613,7 +613,10 @@ fn offboarding_leaves_groups_and_hands_owned_ones_to_the_successor() {
     assert!(!members.contains(&leaver.id), "left the groups they were in");
     // Their 1:1 chats stay readable but take no new messages.
     assert_eq!(texts(&history(&other.c, dm)), vec!["交接一下"]);
-    other.c.post(&format!("/api/v1/chat/conversations/{dm}/messages"), json!({"text": "在吗"})).expect(409, "peer_left");
+    other
+        .c
+        .post(&format!("/api/v1/chat/conversations/{dm}/messages"), json!({"text": "在吗"}))
+        .expect(409, "peer_left");
 }
 
 #[test]

@@ -12,6 +12,7 @@ mod enterprise;
 mod import;
 mod mail;
 mod matrix;
+mod notice;
 mod org;
 mod search;
 mod smoke;
