@@ -30,6 +30,11 @@ export function setCsrfToken(token: string | null) {
   csrfToken = token
 }
 
+/** The header value unsafe requests carry (XHR uploads build their own request). */
+export function csrfHeader(): string {
+  return csrfToken || '1'
+}
+
 type GlobalHandler = (err: ApiError, path: string) => void
 let globalHandler: GlobalHandler | null = null
 
@@ -97,6 +102,55 @@ async function raw(method: string, path: string, opts: RequestOptions = {}): Pro
     throw err
   }
   return res
+}
+
+/** Upload progress: loaded / total bytes (total 0 when unknown). */
+export type ProgressFn = (loaded: number, total: number) => void
+
+export interface XhrUpload<T> {
+  promise: Promise<T>
+  abort: () => void
+}
+
+/**
+ * multipart upload through XMLHttpRequest, for a progress bar (fetch has no upload progress).
+ * Same error handling as the fetch client.
+ */
+export function xhrUpload<T>(path: string, query: Query | undefined, file: Blob, filename: string | undefined, onProgress?: ProgressFn): XhrUpload<T> {
+  const xhr = new XMLHttpRequest()
+  const promise = new Promise<T>((resolve, reject) => {
+    const form = new FormData()
+    if (filename) form.append('file', file, filename)
+    else form.append('file', file)
+    xhr.open('POST', buildUrl(path, query))
+    xhr.withCredentials = true
+    xhr.setRequestHeader('Accept', 'application/json')
+    xhr.setRequestHeader('X-CSRF-Token', csrfHeader())
+    if (onProgress) {
+      xhr.upload.onprogress = (ev) => onProgress(ev.loaded, ev.lengthComputable ? ev.total : 0)
+    }
+    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'Network error'))
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Aborted'))
+    xhr.onload = () => {
+      const text = xhr.responseText
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve((text ? JSON.parse(text) : undefined) as T)
+        } catch (e) {
+          reject(new ApiError(xhr.status, 'bad_response', String(e)))
+        }
+        return
+      }
+      const ra = xhr.getResponseHeader('Retry-After')
+      const res = new Response(text, { status: xhr.status, statusText: xhr.statusText, headers: ra ? { 'Retry-After': ra } : {} })
+      toApiError(res).then((err) => {
+        if (globalHandler) globalHandler(err, path)
+        reject(err)
+      }, reject)
+    }
+    xhr.send(form)
+  })
+  return { promise, abort: () => xhr.abort() }
 }
 
 async function toApiError(res: Response): Promise<ApiError> {

@@ -222,3 +222,298 @@ export interface BackupSettings {
   hour: number
   keep: number
 }
+
+// ---- Messaging (docs/messaging.md) ----
+
+export type ConversationKind = 'direct' | 'group'
+export type ConvRole = 'owner' | 'admin' | 'member'
+export type Who = 'anyone' | 'admins'
+export type MessageKind = 'text' | 'image' | 'file' | 'voice' | 'link' | 'merged' | 'system'
+
+export interface GroupRules {
+  invite: Who
+  approval: boolean
+  at_all: Who
+  mute_all: boolean
+  history_visible: boolean
+}
+
+export interface GroupNotice {
+  text: string
+  by: Id
+  at: number
+}
+
+export interface ConversationMe {
+  role: ConvRole
+  pinned: boolean
+  muted: boolean
+  hidden: boolean
+  marked_unread: boolean
+  read_seq: number
+  /** Capped at 100 by the server (shown as "99+"). */
+  unread: number
+  /** An unread message @-mentions me or @all. */
+  mentioned: boolean
+}
+
+export interface PeerRef {
+  id: Id
+  name: string
+  avatar: string | null
+}
+
+export interface Conversation {
+  id: Id
+  kind: ConversationKind
+  name: string
+  avatar: string | null
+  peer: PeerRef | null
+  department_id: Id | null
+  owner_id: Id
+  admin_ids: Id[]
+  member_count: number
+  rules: GroupRules
+  muted_member_ids: Id[]
+  notice: GroupNotice | null
+  pinned_message: Message | null
+  last_message: Message | null
+  last_seq: number
+  dissolved: boolean
+  me: ConversationMe
+}
+
+export interface MessageFile {
+  name: string
+  size: number
+  mime: string
+  width?: number | null
+  height?: number | null
+  duration_ms?: number | null
+}
+
+export interface MessageLink {
+  url: string
+  title: string
+  description?: string | null
+}
+
+export interface MessageQuote {
+  seq: number
+  sender_name: string
+  preview: string
+}
+
+export interface MergedItem {
+  sender_name: string
+  at: number
+  kind: MessageKind
+  text: string
+  file?: MessageFile | null
+}
+
+export interface MergedBundle {
+  title: string
+  items: MergedItem[]
+}
+
+export interface RecallInfo {
+  by: Id
+  by_name: string
+  at: number
+}
+
+export interface Message {
+  seq: number
+  conversation_id: Id
+  sender_id: Id
+  sender_name: string
+  at: number
+  kind: MessageKind
+  text: string
+  mentions: Id[]
+  at_all: boolean
+  quote: MessageQuote | null
+  file: MessageFile | null
+  link: MessageLink | null
+  merged: MergedBundle | null
+  forwarded: boolean
+  recalled: RecallInfo | null
+  /** Only on the caller's own messages: groups = members who have not read it; direct 0 = read. */
+  unread_count?: number
+}
+
+export interface MessagePage {
+  items: Message[]
+  has_more_before: boolean
+  has_more_after: boolean
+}
+
+export interface ConversationList {
+  items: Conversation[]
+  seq: number
+}
+
+export interface ChatMember {
+  user_id: Id
+  name: string
+  role: ConvRole
+  joined_at: number
+  muted: boolean
+}
+
+export interface JoinRequest {
+  id: Id
+  user_id: Id
+  name: string
+  inviter_id: Id
+  inviter_name: string
+  at: number
+}
+
+export interface UserRef {
+  user_id: Id
+  name: string
+}
+
+export interface Receipts {
+  read: UserRef[]
+  unread: UserRef[]
+}
+
+export interface Favorite {
+  id: Id
+  at: number
+  conversation_id: Id
+  conversation_name: string
+  message: Message
+}
+
+export interface ConversationSettings {
+  pinned?: boolean
+  muted?: boolean
+  hidden?: boolean
+  marked_unread?: boolean
+}
+
+export type SendBody =
+  | { kind: 'text'; text: string; mentions: Id[]; at_all: boolean; quote_seq?: number; client_id?: string }
+  | { kind: 'link'; link: { url: string; title: string; description?: string }; quote_seq?: number; client_id?: string }
+
+// ---- Announcements ----
+
+export interface NoticeSummary {
+  id: Id
+  title: string
+  excerpt: string
+  cover: string | null
+  publisher_name: string
+  published_at: number | null
+  pinned: boolean
+  read: boolean
+  confirmed: boolean
+  require_confirm: boolean
+}
+
+export interface NoticeUpload {
+  sha: string
+  name: string
+  size: number
+  mime: string
+}
+
+export interface NoticeAudience {
+  all: boolean
+  department_ids: Id[]
+  tag_ids: Id[]
+  user_ids: Id[]
+}
+
+/** GET /notices/{id}: the summary plus the body. Fields beyond the summary are optional (not all listed in the contract). */
+export interface Notice extends NoticeSummary {
+  /** Sanitised by the server (ammonia); the only HTML rendered with v-html besides search snippets. */
+  html: string
+  cover_sha?: string | null
+  attachments?: NoticeAttachment[]
+  audience?: NoticeAudience
+  publish_at?: number | null
+  expire_at?: number | null
+  publisher_id?: Id
+  created_at?: number
+}
+
+export interface NoticeAttachment extends NoticeUpload {
+  /** Download address when the server gives one; otherwise built from the notice id and sha. */
+  url?: string
+}
+
+export interface NoticeInput {
+  title: string
+  html: string
+  cover_sha?: string | null
+  attachments?: NoticeUpload[]
+  audience: NoticeAudience
+  require_confirm: boolean
+  publish_at?: number | null
+  expire_at?: number | null
+  pinned: boolean
+}
+
+export interface NoticeStats {
+  total: number
+  read: number
+  unread: number
+  confirmed: number
+  read_users: UserRef[]
+  unread_users: UserRef[]
+  confirmed_users: UserRef[]
+}
+
+// ---- Search ----
+
+export type SearchKind = 'person' | 'group' | 'message' | 'notice'
+
+export interface SearchHit {
+  kind: SearchKind
+  key?: string
+  id: Id
+  /** Unified search: the title; people search answers `name` instead. */
+  title?: string
+  name?: string
+  position?: string
+  department_ids?: Id[]
+  /** HTML with <b>…</b> only, everything else escaped by the server. */
+  snippet: string
+  at?: number
+  conversation_id?: Id
+  seq?: number
+}
+
+// ---- Realtime frames (server → client) ----
+
+export interface NoticeFrame {
+  type: 'notice'
+  seq: number
+  notice: NoticeSummary
+}
+
+export type ServerFrame =
+  | { type: 'hello'; seq: number }
+  | { type: 'resync'; seq: number }
+  | { type: 'pong' }
+  | { type: 'session_ended' }
+  | { type: 'message'; seq: number; conversation_id: Id; message: Message }
+  | { type: 'recall'; seq: number; conversation_id: Id; message_seq: number; by: Id; by_name: string }
+  | { type: 'read'; seq: number; conversation_id: Id; user_id: Id; read_seq: number }
+  | { type: 'conversation'; seq: number; conversation_id: Id }
+  | { type: 'conversation_removed'; seq: number; conversation_id: Id }
+  | { type: 'members'; seq: number; conversation_id: Id }
+  | { type: 'join_requests'; seq: number; conversation_id: Id }
+  | NoticeFrame
+  | { type: 'typing'; conversation_id: Id; user_id: Id }
+  | { type: 'presence'; user_id: Id; online: boolean }
+
+export type ClientFrame =
+  | { type: 'typing'; conversation_id: Id }
+  | { type: 'watch_presence'; user_ids: Id[] }
+  | { type: 'ping' }
