@@ -5,6 +5,8 @@ import Components from 'unplugin-vue-components/vite'
 import { ElementPlusResolver } from 'unplugin-vue-components/resolvers'
 import { fileURLToPath, URL } from 'node:url'
 
+const API = process.env.OFFICEBOX_DEV_API || 'http://127.0.0.1:8080'
+
 // The build output is committed (assets/web) and embedded in the Rust binary.
 // It must be deterministic: no timestamps, no random ids, stable chunk names.
 export default defineConfig({
@@ -34,9 +36,11 @@ export default defineConfig({
     __INTLIFY_DROP_MESSAGE_COMPILER__: 'false',
   },
   server: {
+    // OFFICEBOX_DEV_API points the dev server (and `vite preview`) at another officebox.
     proxy: {
-      '/api': 'http://127.0.0.1:8080',
-      '/healthz': 'http://127.0.0.1:8080',
+      '/api': API,
+      '/healthz': API,
+      '/ws': { target: API, ws: true },
     },
   },
   build: {

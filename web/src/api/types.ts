@@ -341,6 +341,8 @@ export interface Message {
   recalled: RecallInfo | null
   /** Only on the caller's own messages: groups = members who have not read it; direct 0 = read. */
   unread_count?: number
+  /** The sender's idempotency key (given back to the sender's devices). */
+  client_id?: string
 }
 
 export interface MessagePage {
@@ -406,13 +408,16 @@ export interface NoticeSummary {
   id: Id
   title: string
   excerpt: string
+  /** URL of the cover (`/api/v1/notices/{id}/files/{sha}`) or null. */
   cover: string | null
   publisher_name: string
+  /** null while scheduled (only managers see those). */
   published_at: number | null
   pinned: boolean
   read: boolean
   confirmed: boolean
   require_confirm: boolean
+  expire_at: number | null
 }
 
 export interface NoticeUpload {
@@ -420,6 +425,16 @@ export interface NoticeUpload {
   name: string
   size: number
   mime: string
+  /** PNG, JPEG, GIF or WebP (usable as cover or inline image). */
+  image?: boolean
+}
+
+export interface NoticeAttachment {
+  sha: string
+  name: string
+  size: number
+  mime: string
+  url: string
 }
 
 export interface NoticeAudience {
@@ -429,29 +444,47 @@ export interface NoticeAudience {
   user_ids: Id[]
 }
 
-/** GET /notices/{id}: the summary plus the body. Fields beyond the summary are optional (not all listed in the contract). */
+/** What only the publisher (or a super admin) sees. */
+export interface NoticeManageInfo {
+  status: 'scheduled' | 'published'
+  publisher_id: Id
+  audience: NoticeAudience
+  publish_at: number | null
+  total: number
+  read: number
+  confirmed: number
+  reminded_at: number | null
+  created_at: number
+}
+
+/** GET /notices/{id}. */
 export interface Notice extends NoticeSummary {
   /** Sanitised by the server (ammonia); the only HTML rendered with v-html besides search snippets. */
   html: string
-  cover_sha?: string | null
-  attachments?: NoticeAttachment[]
-  audience?: NoticeAudience
-  publish_at?: number | null
-  expire_at?: number | null
-  publisher_id?: Id
-  created_at?: number
+  attachments: NoticeAttachment[]
+  read_at: number | null
+  confirmed_at: number | null
+  manage?: NoticeManageInfo
 }
 
-export interface NoticeAttachment extends NoticeUpload {
-  /** Download address when the server gives one; otherwise built from the notice id and sha. */
-  url?: string
+/**
+ * A row of GET /notices/manage: the summary and the manage info flattened into one object. Both
+ * have `read` and `confirmed`; the JSON carries the keys twice and the last (the counts) wins.
+ */
+export type NoticeManageItem = Omit<NoticeSummary, 'read' | 'confirmed'> &
+  Omit<NoticeManageInfo, 'read' | 'confirmed'> & { read: number | boolean; confirmed: number | boolean }
+
+export interface NoticeManagePage {
+  items: NoticeManageItem[]
+  next_cursor: string | null
+  can_publish: boolean
 }
 
 export interface NoticeInput {
   title: string
   html: string
   cover_sha?: string | null
-  attachments?: NoticeUpload[]
+  attachments?: { sha: string; name?: string }[]
   audience: NoticeAudience
   require_confirm: boolean
   publish_at?: number | null
@@ -459,14 +492,19 @@ export interface NoticeInput {
   pinned: boolean
 }
 
+export interface NoticeUserRef extends UserRef {
+  /** Main department. */
+  department?: string
+}
+
 export interface NoticeStats {
   total: number
   read: number
   unread: number
   confirmed: number
-  read_users: UserRef[]
-  unread_users: UserRef[]
-  confirmed_users: UserRef[]
+  read_users: NoticeUserRef[]
+  unread_users: NoticeUserRef[]
+  confirmed_users: NoticeUserRef[]
 }
 
 // ---- Search ----
@@ -495,6 +533,8 @@ export interface NoticeFrame {
   type: 'notice'
   seq: number
   notice: NoticeSummary
+  /** A reminder (to unread recipients only) rather than the first delivery. */
+  reminder?: boolean
 }
 
 export type ServerFrame =
@@ -510,6 +550,7 @@ export type ServerFrame =
   | { type: 'members'; seq: number; conversation_id: Id }
   | { type: 'join_requests'; seq: number; conversation_id: Id }
   | NoticeFrame
+  | { type: 'notice_removed'; seq: number; notice_id: Id }
   | { type: 'typing'; conversation_id: Id; user_id: Id }
   | { type: 'presence'; user_id: Id; online: boolean }
 

@@ -225,7 +225,8 @@ export const useChatStore = defineStore('chat', () => {
       const cur = windows.value[id]
       if (!cur) return
       // Live messages that arrived while loading stay (deduplicated by seq).
-      cur.items = mergeItems(page.items, cur.hasMoreAfter ? [] : cur.items.filter((m) => m.seq > (page.items[page.items.length - 1]?.seq ?? 0)))
+      const newest = page.items[page.items.length - 1]?.seq ?? 0
+      cur.items = mergeItems(page.items, cur.items.filter((m) => m.seq > newest))
       cur.hasMoreBefore = page.has_more_before
       cur.hasMoreAfter = false
       cur.highlight = null
@@ -333,6 +334,8 @@ export const useChatStore = defineStore('chat', () => {
     }
     const tp = typing.value[id]
     if (tp && tp.userId === m.sender_id) delete typing.value[id]
+    // My message arrived (maybe from the socket before the POST answered): the placeholder goes.
+    if (mine && m.client_id) dropPending(id, m.client_id)
   }
 
   function applyRecall(id: Id, seq: number, by: Id, byName: string) {

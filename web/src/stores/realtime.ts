@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, watch } from 'vue'
 import { RealtimeClient, storedSeq, type RealtimeState } from '@/api/realtime'
+import { normalizeMessage } from '@/api/chat'
 import type { Id, Message, ServerFrame } from '@/api/types'
 import { i18n } from '@/i18n'
 import { router } from '@/router'
@@ -96,10 +97,12 @@ export const useRealtimeStore = defineStore('realtime', () => {
 
   function dispatch(f: ServerFrame) {
     switch (f.type) {
-      case 'message':
-        chat.applyMessage(f.message, true)
-        maybeNotify(f.message)
+      case 'message': {
+        const m = normalizeMessage(f.message)
+        chat.applyMessage(m, true)
+        maybeNotify(m)
         break
+      }
       case 'recall':
         chat.applyRecall(f.conversation_id, f.message_seq, f.by, f.by_name)
         break
@@ -120,7 +123,10 @@ export const useRealtimeStore = defineStore('realtime', () => {
         break
       case 'notice':
         notices.applyFrame(f.notice)
-        maybeNotifyNotice(f.notice.id, f.notice.title, f.notice.publisher_name)
+        maybeNotifyNotice(f.notice.id, f.notice.title, f.notice.publisher_name, !!f.reminder)
+        break
+      case 'notice_removed':
+        notices.removeItem(f.notice_id)
         break
       case 'typing':
         chat.setTyping(f.conversation_id, f.user_id)
@@ -202,9 +208,10 @@ export const useRealtimeStore = defineStore('realtime', () => {
     })
   }
 
-  function maybeNotifyNotice(id: Id, title: string, publisher: string) {
+  function maybeNotifyNotice(id: Id, title: string, publisher: string, reminder: boolean) {
     if (!document.hidden) return
-    show(i18n.global.t('notices.notifyTitle', { name: publisher }), title, `notice-${id}`, () => {
+    const head = reminder ? i18n.global.t('notices.notifyReminder') : i18n.global.t('notices.notifyTitle', { name: publisher })
+    show(head, title, `notice-${id}`, () => {
       void router.push({ name: 'notice-detail', params: { id: String(id) } })
     })
   }
