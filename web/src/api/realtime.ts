@@ -6,8 +6,8 @@ import type { ClientFrame, ServerFrame } from './types'
 export type RealtimeState = 'idle' | 'connecting' | 'open' | 'closed'
 
 export interface RealtimeHandlers {
-  /** A persisted or live event, deduplicated, in arrival order. */
-  onFrame: (f: ServerFrame) => void
+  /** A persisted or live event, deduplicated, in arrival order; `live` is false for the backlog before `hello`. */
+  onFrame: (f: ServerFrame, live: boolean) => void
   /** `hello`: backlog delivered, live from here. */
   onHello?: (seq: number) => void
   /** `resync`: the backlog was too large; reload lists. */
@@ -49,6 +49,8 @@ export class RealtimeClient {
   private pingTimer: ReturnType<typeof setInterval> | null = null
   private stopped = true
   private state: RealtimeState = 'idle'
+  /** The current socket said hello: what follows is live, not backlog. */
+  private live = false
   /** Frames to send once the socket opens (watch_presence is re-sent on every open by the store). */
   private onOpenHooks: (() => void)[] = []
 
@@ -141,6 +143,7 @@ export class RealtimeClient {
       return
     }
     this.ws = ws
+    this.live = false
     // Frames at or below the seq we connected with belong to the past; the server never sends them.
     const since = this.lastSeq
     ws.onopen = () => {
@@ -187,6 +190,7 @@ export class RealtimeClient {
       case 'hello':
         // A good connection: the next failure starts the backoff from the bottom again.
         this.attempt = 0
+        this.live = true
         this.setSeq(f.seq)
         this.handlers.onHello?.(f.seq)
         return
@@ -209,7 +213,7 @@ export class RealtimeClient {
       this.setSeq(f.seq)
     }
     try {
-      this.handlers.onFrame(f)
+      this.handlers.onFrame(f, this.live)
     } catch (e) {
       console.error('realtime frame handler failed', e)
     }

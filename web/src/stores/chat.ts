@@ -373,7 +373,12 @@ export const useChatStore = defineStore('chat', () => {
       return
     }
     // Groups: who else read is unknown here; re-read the counts of my messages (coalesced).
-    if (receiptTimers.has(id)) return
+    scheduleReceipts(id)
+  }
+
+  /** Re-read the unread counts of my messages in an open window, at most once per 800 ms. */
+  function scheduleReceipts(id: Id) {
+    if (!windows.value[id] || receiptTimers.has(id)) return
     receiptTimers.set(
       id,
       setTimeout(() => {
@@ -386,7 +391,9 @@ export const useChatStore = defineStore('chat', () => {
   async function refreshReceipts(id: Id) {
     const w = windows.value[id]
     if (!w) return
-    const mine = w.items.filter((m) => m.sender_id === meId.value && (m.unread_count ?? 0) > 0 && !m.recalled)
+    const mine = w.items.filter(
+      (m) => m.sender_id === meId.value && !m.recalled && m.kind !== 'system' && (m.unread_count === undefined || m.unread_count > 0),
+    )
     if (!mine.length) return
     const from = mine[0].seq
     try {
@@ -587,7 +594,7 @@ export const useChatStore = defineStore('chat', () => {
     conversations, listLoaded, listLoading, openId, windows, pending, typing, presence, members, requestsTick, resyncTick,
     meId, sorted, unreadTotal, openConversation, openWindow,
     loadList, put, remove, refetch, ensure, patchMe, setSettings, openDirect, createGroup,
-    setOpen, loadLatest, loadAround, loadBefore, loadAfter, updateMessage, applyMessage, applyRecall, applyRead, markRead,
+    setOpen, loadLatest, loadAround, loadBefore, loadAfter, updateMessage, applyMessage, applyRecall, applyRead, scheduleReceipts, markRead,
     sendBody, sendFile, dropPending, loadMembers, membersChanged, setTyping, setPresence, bumpRequests, resync, reset,
   }
 })

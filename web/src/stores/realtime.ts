@@ -95,12 +95,19 @@ export const useRealtimeStore = defineStore('realtime', () => {
     if (!document.hidden) client.kick()
   }
 
-  function dispatch(f: ServerFrame) {
+  function dispatch(f: ServerFrame, live: boolean) {
     switch (f.type) {
       case 'message': {
         const m = normalizeMessage(f.message)
-        chat.applyMessage(m, true)
-        maybeNotify(m)
+        if (!live && m.sender_id === chat.meId) {
+          // Backlog frames carry 0 as the unread count of my own messages: ask the server instead.
+          delete m.unread_count
+          chat.applyMessage(m, true)
+          chat.scheduleReceipts(m.conversation_id)
+        } else {
+          chat.applyMessage(m, true)
+        }
+        if (live) maybeNotify(m)
         break
       }
       case 'recall':
