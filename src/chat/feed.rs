@@ -6,7 +6,7 @@
 
 use super::events::message_frame;
 use super::store;
-use super::view::Names;
+use super::view::{Names, Receipts};
 use crate::error::AppResult;
 use crate::platform::realtime::Feed;
 use serde_json::{json, Value};
@@ -23,9 +23,15 @@ impl Feed for ChatFeed {
             let from = since.saturating_add(1);
             if conv.last_seq >= from {
                 let msg_from = from.max(member.visible_from);
-                for m in store::messages_between(txn, conv_id, msg_from, u64::MAX, max + 1 - out.len().min(max), false)?
-                {
-                    let unread = (m.sender_id == user).then_some(0);
+                let room = max + 1 - out.len().min(max);
+                let missed = store::messages_between(txn, conv_id, msg_from, u64::MAX, room, false)?;
+                // The sender's own messages carry their real "N 人未读" as of this snapshot.
+                let receipts = match missed.iter().any(|m| m.sender_id == user) {
+                    true => Some(Receipts::load(txn, conv_id)?),
+                    false => None,
+                };
+                for m in missed {
+                    let unread = receipts.as_ref().filter(|_| m.sender_id == user).map(|r| r.unread_of(&m));
                     out.push((m.seq, message_frame(&mut names, &m, unread)?.to_string()));
                 }
             }

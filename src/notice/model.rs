@@ -236,8 +236,10 @@ pub struct ManageInfo {
     pub audience: Audience,
     pub publish_at: Option<i64>,
     pub total: u64,
-    pub read: u64,
-    pub confirmed: u64,
+    /// Counts (named apart from the summary's per-member `read`/`confirmed` flags, which the
+    /// manage list flattens into the same object).
+    pub read_count: u64,
+    pub confirmed_count: u64,
     pub reminded_at: Option<i64>,
     pub created_at: i64,
 }
@@ -250,8 +252,8 @@ impl ManageInfo {
             audience: n.audience.clone(),
             publish_at: n.publish_at,
             total: n.total,
-            read: n.read,
-            confirmed: n.confirmed,
+            read_count: n.read,
+            confirmed_count: n.confirmed,
             reminded_at: n.reminded_at,
             created_at: n.created_at,
         }

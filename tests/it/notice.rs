@@ -248,7 +248,10 @@ fn reads_and_confirmations_are_counted_listed_and_exported() {
     assert_eq!(names(&stats["confirmed_users"]), ["后端乙"]);
     assert_eq!(stats["unread_users"][0], json!({ "user_id": o.mk.id, "name": "市场丙", "department": "市场部" }));
     let managed = o.admin.get("/api/v1/notices/manage").ok();
-    assert_eq!((managed["items"][0]["read"].clone(), managed["items"][0]["confirmed"].clone()), (json!(2), json!(1)));
+    assert_eq!(
+        (managed["items"][0]["read_count"].clone(), managed["items"][0]["confirmed_count"].clone()),
+        (json!(2), json!(1))
+    );
     // Confirming what does not ask for it is refused.
     let plain = publish(&o.admin, to_users("无需确认", &[o.dev.id]))["id"].as_u64().unwrap();
     o.dev.c.post(&format!("/api/v1/notices/{plain}/confirm"), json!({})).expect(409, "confirm_not_required");

@@ -32,7 +32,7 @@ test('language switch is remembered; sign-out and sign-in with a wrong then righ
   await expect(page.locator('.ob-rail')).toBeVisible()
 
   // Coming-soon pages render a tidy empty state.
-  await page.locator('[data-test="nav-messages"]').click()
+  await page.locator('[data-test="nav-workbench"]').click()
   await expect(page.getByText('即将上线')).toBeVisible()
 
   // Profile page lists this session.

@@ -451,8 +451,8 @@ export interface NoticeManageInfo {
   audience: NoticeAudience
   publish_at: number | null
   total: number
-  read: number
-  confirmed: number
+  read_count: number
+  confirmed_count: number
   reminded_at: number | null
   created_at: number
 }
@@ -467,12 +467,8 @@ export interface Notice extends NoticeSummary {
   manage?: NoticeManageInfo
 }
 
-/**
- * A row of GET /notices/manage: the summary and the manage info flattened into one object. Both
- * have `read` and `confirmed`; the JSON carries the keys twice and the last (the counts) wins.
- */
-export type NoticeManageItem = Omit<NoticeSummary, 'read' | 'confirmed'> &
-  Omit<NoticeManageInfo, 'read' | 'confirmed'> & { read: number | boolean; confirmed: number | boolean }
+/** A row of GET /notices/manage: the summary and the manage info flattened into one object. */
+export type NoticeManageItem = NoticeSummary & NoticeManageInfo
 
 export interface NoticeManagePage {
   items: NoticeManageItem[]
