@@ -14,6 +14,7 @@ test('every admin console page renders and the main forms save', async ({ page }
     ['admins', '管理员'],
     ['security', '安全设置'],
     ['smtp', '邮件服务'],
+    ['messaging', '消息与公告'],
     ['audit', '操作日志'],
     ['backup', '备份与恢复'],
   ]
@@ -28,6 +29,15 @@ test('every admin console page renders and the main forms save', async ({ page }
   const saved = page.waitForResponse((r) => r.url().endsWith('/api/v1/admin/security') && r.request().method() === 'PUT')
   await page.getByRole('button', { name: '保存' }).click()
   expect((await saved).ok()).toBeTruthy()
+
+  // Chat limits save; the publishers list shows.
+  await page.goto(`${baseUrl()}/admin/messaging`)
+  await expect(page.locator('[data-test="chat-settings-form"]')).toBeVisible()
+  await expect(page.locator('[data-test="publishers-list"]')).toBeVisible()
+  const chatSaved = page.waitForResponse((r) => r.url().endsWith('/api/v1/admin/chat/settings') && r.request().method() === 'PUT')
+  await page.locator('[data-test="chat-settings-save"]').click()
+  expect((await chatSaved).ok()).toBeTruthy()
+  await expect(page.locator('.el-message--success')).toBeVisible()
 
   // An invalid unified social credit code is shown on its field.
   await page.goto(`${baseUrl()}/admin/enterprise`)

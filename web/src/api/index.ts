@@ -1,8 +1,8 @@
 // Typed endpoint functions. One function per endpoint of docs/api.md.
 import { http, buildUrl, type Query } from './client'
 import type {
-  AdminEntry, AdminRole, AuditEntry, BackupFile, BackupSettings, CustomField, Department, DryRunReport,
-  Enterprise, Id, ImportResult, Invite, Me, Member, MemberInput, Page, PasswordPolicy, ResetResult,
+  AdminEntry, AdminRole, AuditEntry, BackupFile, BackupSettings, ChatLimits, CustomField, Department, DryRunReport,
+  Enterprise, Id, ImportResult, Invite, Me, Member, MemberInput, NoticePublishers, Page, PasswordPolicy, ResetResult,
   SecuritySettings, SessionInfo, SmtpSettings, SystemStatus, Tag, TokenInfo,
 } from './types'
 
@@ -105,6 +105,12 @@ export const api = {
   smtp: () => http.get<SmtpSettings>('/admin/smtp'),
   saveSmtp: (body: SmtpSettings) => http.put<SmtpSettings>('/admin/smtp', body),
   testSmtp: (to: string) => http.post<void>('/admin/smtp/test', { to }),
+
+  // Admin: messaging
+  chatLimits: () => http.get<ChatLimits>('/admin/chat/settings'),
+  saveChatLimits: (body: ChatLimits) => http.put<ChatLimits>('/admin/chat/settings', body),
+  noticePublishers: () => http.get<NoticePublishers>('/admin/notices/publishers'),
+  saveNoticePublishers: (user_ids: Id[]) => http.put<NoticePublishers>('/admin/notices/publishers', { user_ids }),
 
   // Admin: audit
   audit: (q: { actor_id?: Id; action?: string; from?: number; to?: number; q?: string; cursor?: string | null; limit?: number }) =>

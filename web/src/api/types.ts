@@ -188,6 +188,20 @@ export interface SecuritySettings {
   session_absolute_hours: number
 }
 
+/** Admin-set chat limits (GET/PUT /admin/chat/settings). */
+export interface ChatLimits {
+  max_group_members: number
+  max_text_chars: number
+  max_attachment_mb: number
+  recall_window_minutes: number
+}
+
+/** Members granted the right to publish announcements (GET/PUT /admin/notices/publishers). */
+export interface NoticePublishers {
+  user_ids: Id[]
+  members: { user_id: Id; name: string; department: string }[]
+}
+
 export interface SmtpSettings {
   enabled: boolean
   host: string

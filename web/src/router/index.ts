@@ -22,6 +22,7 @@ export const adminPages: { name: string; path: string; title: string; icon: stri
   { name: 'admin-admins', path: 'admins', title: 'admin.menu.admins', icon: 'Avatar', perms: ['super'] },
   { name: 'admin-security', path: 'security', title: 'admin.menu.security', icon: 'Lock', perms: ['super'] },
   { name: 'admin-smtp', path: 'smtp', title: 'admin.menu.smtp', icon: 'Message', perms: ['super'] },
+  { name: 'admin-messaging', path: 'messaging', title: 'admin.menu.messaging', icon: 'ChatDotRound', perms: ['super'] },
   { name: 'admin-audit', path: 'audit', title: 'admin.menu.audit', icon: 'Document', perms: ['audit'] },
   { name: 'admin-backup', path: 'backup', title: 'admin.menu.backup', icon: 'Box', perms: ['super'] },
 ]
@@ -34,6 +35,7 @@ const adminComponents: Record<string, () => Promise<any>> = {
   'admin-admins': () => import('@/pages/admin/AdminsPage.vue'),
   'admin-security': () => import('@/pages/admin/SecurityPage.vue'),
   'admin-smtp': () => import('@/pages/admin/SmtpPage.vue'),
+  'admin-messaging': () => import('@/pages/admin/MessagingPage.vue'),
   'admin-audit': () => import('@/pages/admin/AuditPage.vue'),
   'admin-backup': () => import('@/pages/admin/BackupPage.vue'),
 }
