@@ -14,4 +14,5 @@ mod mail;
 mod matrix;
 mod org;
 mod search;
+mod search_messages;
 mod smoke;
