@@ -86,6 +86,7 @@ pub(crate) fn rebuild_until(
     let threads = rebuild_threads();
     let mut writer: IndexWriter<TantivyDocument> =
         index.writer_with_num_threads(threads, REBUILD_BUDGET_PER_THREAD * threads).map_err(ti)?;
+    writer.set_merge_policy(merge_policy());
     let (mut n, mut skipped) = (0u64, 0u64);
     // One snapshot: its sequence is what the new index reflects. Documents stream from redb
     // into the writer, which flushes a segment whenever its budget is used, so memory stays
@@ -122,6 +123,17 @@ pub(crate) fn rebuild_until(
         0
     });
     Ok(RebuildStats { docs: n, skipped, seq, trimmed, elapsed: started.elapsed() })
+}
+
+/// Every query visits every segment, and the indexer commits a small segment every ~200 ms
+/// while messages flow: merge four alike segments (tantivy's default waits for eight), and
+/// merge a segment once a fifth of it is deleted documents (recalled messages, replaced people
+/// and groups), which also drops their stored text from the index files.
+fn merge_policy() -> Box<tantivy::indexer::LogMergePolicy> {
+    let mut p = tantivy::indexer::LogMergePolicy::default();
+    p.set_min_num_segments(4);
+    p.set_del_docs_ratio_before_merge(0.2);
+    Box::new(p)
 }
 
 /// Indexing threads for a rebuild: tokenizing (jieba) is the cost, so use the cores, but
@@ -292,7 +304,8 @@ fn open_and_feed(shared: &Shared, store: &Store, source: SourceFn, seen: &mut u6
     let stop = || shared.stop.load(Ordering::SeqCst);
     let (index, reader, seq) = open_or_rebuild(shared, store, source)?;
     let fields = schema::fields_of(&index.schema())?;
-    let writer = index.writer_with_num_threads(1, WRITER_BUDGET).map_err(ti)?;
+    let writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, WRITER_BUDGET).map_err(ti)?;
+    writer.set_merge_policy(merge_policy());
     *shared.live.write() = Some(Live { reader: reader.clone(), fields });
     *shared.status.lock() = "ready";
     tracing::info!(seq, "search indexer running");

@@ -182,6 +182,11 @@ impl Search {
         }
     }
 
+    /// Segments in the live index (diagnostics: each one costs every query a little).
+    pub fn segments(&self) -> usize {
+        self.shared.live.read().as_ref().map_or(0, |l| l.reader.searcher().segment_readers().len())
+    }
+
     /// Prometheus gauges: outbox depth, documents in the index, whether the index is ready.
     pub fn gauges(&self, store: &Store) -> Vec<(&'static str, &'static str, f64)> {
         let depth = store.read(outbox::depth).unwrap_or(0);

@@ -201,8 +201,14 @@ fn restrict(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
     (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
 }
 
+/// One term: a posting list the intersection can skip through lazily. Several: a term set,
+/// which reads their postings into a bitset once per segment (cheaper than seeking in a union
+/// of dozens of lists for every candidate).
 fn any_term(field: tantivy::schema::Field, texts: &[String]) -> Box<dyn Query> {
-    Box::new(TermSetQuery::new(texts.iter().map(|t| Term::from_field_text(field, t))))
+    match texts {
+        [one] => term(field, one),
+        many => Box::new(TermSetQuery::new(many.iter().map(|t| Term::from_field_text(field, t)))),
+    }
 }
 
 /// The whole tantivy query, or `None` when nothing can match (no usable text, an empty set).
