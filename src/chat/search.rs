@@ -191,7 +191,11 @@ struct ConvView {
 
 /// The conversation as `user` sees it, or `None` when they are not (or no longer) a member.
 fn conv_view(txn: &redb::ReadTransaction, names: &mut Names, conv: u64, user: u64) -> AppResult<Option<ConvView>> {
-    let Ok((c, member)) = store::conversation_for_read(txn, conv, user) else { return Ok(None) };
+    let (Some(member), Some(c)) =
+        (store::MEMBERS.get_in(txn, &(conv, user))?, store::CONVERSATIONS.get_in(txn, &conv)?)
+    else {
+        return Ok(None);
+    };
     let title = match c.kind {
         ConvKind::Group => c.name.clone(),
         ConvKind::Direct => {
@@ -246,8 +250,13 @@ fn group_scope(txn: &redb::ReadTransaction, a: &Asker) -> AppResult<Option<Filte
 fn recheck_groups(txn: &redb::ReadTransaction, a: &Asker, hits: Vec<Hit>) -> AppResult<Vec<Checked>> {
     let mut out = Vec::with_capacity(hits.len());
     for h in hits {
-        let conv = group_id_of(&h.key).and_then(|id| store::conversation_for_read(txn, id, a.user).ok());
-        out.push(conv.filter(|(c, _)| c.is_group()).map(|(c, _)| {
+        let Some(id) = group_id_of(&h.key) else {
+            out.push(None);
+            continue;
+        };
+        let member = store::MEMBERS.get_in(txn, &(id, a.user))?.is_some();
+        let conv = if member { store::CONVERSATIONS.get_in(txn, &id)? } else { None };
+        out.push(conv.filter(Conversation::is_group).map(|c| {
             let avatar = c.avatar.as_ref().map(|_| format!("/api/v1/chat/conversations/{}/avatar", c.id));
             json!({
                 "kind": GROUP_KIND, "key": h.key, "id": c.id, "title": c.name, "snippet": h.snippet_html,

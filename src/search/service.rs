@@ -50,7 +50,10 @@ fn select<'k>(all: &'k [SearchKind], params: &Params, cursor: &Cursor) -> AppRes
         })
     };
     if !cursor.is_empty() {
-        let named = cursor.keys().map(|k| find(k).map_err(|_| bad_param("cursor"))).collect::<AppResult<Vec<_>>>()?;
+        // Only newest-first kinds page; anything else in a cursor was not made by us.
+        let pages =
+            |k: &String| find(k).ok().filter(|kind| kind.order == Order::Newest).ok_or_else(|| bad_param("cursor"));
+        let named = cursor.keys().map(pages).collect::<AppResult<Vec<_>>>()?;
         return Ok(all.iter().filter(|k| named.iter().any(|n| n.kind == k.kind)).collect());
     }
     let mut named = params.list("kinds");

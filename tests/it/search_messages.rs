@@ -150,6 +150,7 @@ fn words_partial_words_and_every_filter() {
     search(&a.c, &with(msgs("项目"), "conversation_id", "x")).expect(400, "invalid_parameter");
     search(&a.c, &with(msgs("项目"), "from", "yesterday")).expect(400, "invalid_parameter");
     search(&a.c, &with(msgs("项目"), "cursor", "message:x")).expect(400, "invalid_parameter");
+    search(&a.c, &[("q", "张三".into()), ("cursor", "person:1".into())]).expect(400, "invalid_parameter");
     search(&a.c, &[("q", "项目".into()), ("kinds", "message,bogus".into())]).expect(400, "invalid_kind");
     assert_eq!(search(&w.s.client(), &msgs("项目")).status, 401);
 }

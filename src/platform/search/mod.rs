@@ -156,14 +156,15 @@ impl Search {
         *self.shared.status.lock()
     }
 
-    /// Best hits for `q` among `kinds` (all kinds when empty). Empty query -> no hits; `limit`
-    /// is clamped to 1..=50. While the index is being (re)built: `search_indexing` (503).
-    /// Blocking (CPU): call from `web::block` in handlers.
+    /// Best hits for `q` among `kinds` (all kinds when empty), by relevance, unfiltered.
+    /// Empty query -> no hits; `limit` is clamped to 1..=50. While the index is being
+    /// (re)built: `search_indexing` (503). Blocking (CPU): call from `web::block` in handlers.
     pub fn search(&self, q: &str, kinds: &[&str], limit: usize) -> AppResult<Vec<Hit>> {
         if q.trim().is_empty() {
             return Ok(Vec::new());
         }
         let kinds = kinds.iter().map(|k| k.to_string()).collect();
+        let limit = limit.clamp(1, query::MAX_LIMIT);
         self.query(&Request { text: q.to_owned(), kinds, limit, ..Request::default() })
     }
 
