@@ -50,6 +50,8 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     store.provide(Arc::new(realtime.clone()));
     features_realtime_feeds(&realtime);
     crate::org::store::set_member_hooks(MEMBER_HOOKS);
+    let search = crate::platform::search::Search::new(crate::platform::search::index_dir(&dir));
+    search.set_kinds(SEARCH_KINDS);
     Ok(Platform {
         config,
         store,
@@ -59,7 +61,7 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
         setup_done: AtomicBool::new(setup_done),
         control_token: crate::platform::auth::session::random_token(),
         shutdown,
-        search: crate::platform::search::Search::new(crate::platform::search::index_dir(&dir)),
+        search,
         realtime,
     })
 }
@@ -293,7 +295,7 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::setup::api::routes)
             .configure(crate::accounts::api::routes)
             .configure(crate::org::api::routes)
-            .configure(crate::org::search_api::routes)
+            .configure(crate::search::api::routes)
             .configure(crate::org::import::api::routes)
             .configure(crate::admin::api::routes)
             .configure(crate::admin::backup::routes)
@@ -370,11 +372,25 @@ fn start_blob_gc(p: &web::Data<Platform>) {
     });
 }
 
-/// Every search document of every feature, from one snapshot (index rebuilds).
-pub fn features_search_documents(txn: &redb::ReadTransaction) -> AppResult<Vec<crate::platform::search::SearchDoc>> {
-    let mut docs = crate::org::search_api::documents(txn)?;
-    docs.extend(crate::notice::documents(txn)?);
-    Ok(docs)
+/// What the global search finds, in the order results are listed. Each feature brings its
+/// kind: its documents (rebuilds), what a user may find (a filter inside the index) and the
+/// re-check of every hit against redb. Announcements plug in here with their own kind.
+static SEARCH_KINDS: &[crate::platform::search::SearchKind] = &[
+    crate::org::search_api::PEOPLE,
+    crate::chat::search::GROUPS,
+    crate::chat::search::MESSAGES,
+    crate::notice::search::SEARCH_KIND,
+];
+
+/// Every search document of every kind, streamed from one snapshot (index rebuilds).
+pub fn features_search_documents(
+    txn: &redb::ReadTransaction,
+    sink: &mut crate::platform::search::Sink,
+) -> AppResult<()> {
+    for kind in SEARCH_KINDS {
+        (kind.documents)(txn, sink)?;
+    }
+    Ok(())
 }
 
 fn features_metrics(p: &Platform) -> Vec<(&'static str, &'static str, f64)> {

@@ -15,4 +15,5 @@ pub mod ops;
 pub mod org;
 pub mod platform;
 pub mod schema;
+pub mod search;
 pub mod setup;

@@ -184,6 +184,7 @@ pub async fn create_group(p: &Platform, user: u64, input: NewGroup) -> AppResult
                 store::DEPARTMENT_GROUPS.open(tx.txn)?.put(&(d, conv.id), &())?;
             }
             events::system_message(tx, &mut conv, user, format!("{creator} 创建了群聊"), &people)?;
+            super::search::index_group(tx, &conv)?;
             events::conversation_changed(tx, conv.id, &people)?;
             Ok(conv.id)
         })
@@ -219,6 +220,7 @@ pub async fn update_group(p: &Platform, user: u64, id: u64, patch: GroupPatch) -
                 if n != conv.name {
                     lines.push(format!("{actor} 修改群名为“{n}”"));
                     conv.name = n;
+                    super::search::index_group(tx, &conv)?;
                 }
             }
             if let Some(r) = &patch.rules {

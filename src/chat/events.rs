@@ -90,6 +90,8 @@ pub fn search_key(conv: u64, seq: u64) -> String {
 }
 
 /// What the search index holds for a message (None: nothing searchable, e.g. system lines).
+/// Tags make it filterable inside the index (`super::search` builds the filters): its
+/// conversation, sender and type. `sort` is the seq: newest first, and the cursor.
 pub fn search_doc(m: &Message) -> Option<SearchDoc> {
     if m.recalled.is_some() || m.kind == MsgKind::System {
         return None;
@@ -103,10 +105,15 @@ pub fn search_doc(m: &Message) -> Option<SearchDoc> {
         body = format!("{body} {} {} {}", l.title, l.description, l.url);
     }
     if let Some(mg) = &m.merged {
+        body.push(' ');
         body.push_str(&mg.title);
         for it in &mg.items {
             body.push(' ');
             body.push_str(&it.text);
+            if let Some(f) = &it.file {
+                body.push(' ');
+                body.push_str(&f.name);
+            }
         }
     }
     Some(SearchDoc {
@@ -116,5 +123,11 @@ pub fn search_doc(m: &Message) -> Option<SearchDoc> {
         body: body.trim().to_owned(),
         pinyin: Vec::new(),
         at: m.at,
+        tags: vec![
+            super::search::conv_tag(m.conversation_id),
+            super::search::sender_tag(m.sender_id),
+            super::search::type_tag(m.kind.as_str()),
+        ],
+        sort: m.seq,
     })
 }

@@ -8,6 +8,8 @@
 //!   cursors, so a message costs no write per member, whatever the group size.
 //! - A recalled message keeps only its header; its content, blob references and search
 //!   document go in the recall's transaction.
+//! - Messages and group names are in the full-text index ([`search`]); every hit is re-checked
+//!   against the tables above before it is returned.
 
 pub mod api;
 pub mod conversations;
@@ -19,6 +21,7 @@ pub mod history;
 pub mod media;
 pub mod members;
 pub mod model;
+pub mod search;
 pub mod send;
 pub mod store;
 pub mod view;

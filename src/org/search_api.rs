@@ -1,5 +1,6 @@
 //! People in the full-text index (`platform::search`): the `person` document of a member, the
-//! rebuild source, and `GET /api/v1/search?q=&kind=person&limit=` for signed-in members.
+//! rebuild source, and the `person` kind of the global search ([`PEOPLE`], served by
+//! `crate::search` at `GET /api/v1/search`).
 //!
 //! `store::put_member` calls [`index_member`] in its transaction, so the outbox row commits with
 //! the member. Members who left are removed from the index. Every hit is re-read from redb
@@ -8,16 +9,13 @@
 use super::model::{Member, MemberStatus};
 use super::search::pinyin_keys;
 use super::store::MEMBERS;
-use crate::error::{AppError, AppResult};
-use crate::platform::auth::Auth;
-use crate::platform::search::{self, SearchDoc};
+use crate::error::AppResult;
+use crate::platform::search::kinds::Checked;
+use crate::platform::search::{self, Asker, Filter, Hit, Order, SearchDoc, SearchKind, Sink};
 use crate::platform::store::Tx;
-use crate::platform::Platform;
-use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 pub const KIND: &str = "person";
-const DEFAULT_LIMIT: usize = 20;
 
 pub fn key(id: u64) -> String {
     format!("{KIND}:{id}")
@@ -44,7 +42,15 @@ pub fn person_doc(m: &Member) -> SearchDoc {
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join(" ");
-    SearchDoc { key: key(m.id), kind: KIND.into(), title: m.name.clone(), body, pinyin, at: m.updated_at }
+    SearchDoc {
+        key: key(m.id),
+        kind: KIND.into(),
+        title: m.name.clone(),
+        body,
+        pinyin,
+        at: m.updated_at,
+        ..SearchDoc::default()
+    }
 }
 
 /// Queue the member's index update in the caller's transaction.
@@ -56,70 +62,47 @@ pub fn index_member(tx: &Tx, m: &Member) -> AppResult<()> {
     }
 }
 
-/// Every member who should be in the index (rebuild source).
-pub fn documents(txn: &redb::ReadTransaction) -> AppResult<Vec<SearchDoc>> {
-    Ok(MEMBERS
-        .all_in(txn)?
-        .iter()
-        .filter(|(_, m)| m.status != MemberStatus::Left)
-        .map(|(_, m)| person_doc(m))
-        .collect())
-}
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/search", web::get().to(search_people));
-}
-
-#[derive(Deserialize)]
-struct SearchQuery {
-    q: Option<String>,
-    kind: Option<String>,
-    limit: Option<usize>,
-}
-
-#[derive(Serialize)]
-struct PersonHit {
-    kind: &'static str,
-    id: u64,
-    name: String,
-    position: String,
-    department_ids: Vec<u64>,
-    /// HTML: escaped text with matches in `<b>`.
-    snippet: String,
-}
-
-async fn search_people(p: web::Data<Platform>, _auth: Auth, q: web::Query<SearchQuery>) -> AppResult<HttpResponse> {
-    let SearchQuery { q, kind, limit } = q.into_inner();
-    if !matches!(kind.as_deref(), None | Some("") | Some(KIND)) {
-        return Err(AppError::bad_request("invalid_kind", "Only kind=person can be searched"));
+/// Every member who should be in the index, streamed (rebuild source).
+pub fn documents(txn: &redb::ReadTransaction, sink: &mut Sink) -> AppResult<()> {
+    let Some(t) = MEMBERS.read(txn)? else { return Ok(()) };
+    for row in t.iter()? {
+        let (_, m) = row?;
+        if m.status != MemberStatus::Left {
+            sink(person_doc(&m))?;
+        }
     }
-    let limit = limit.unwrap_or(DEFAULT_LIMIT).clamp(1, search::query::MAX_LIMIT);
-    let text = q.unwrap_or_default();
-    let items = web::block(move || people(&p, &text, limit)).await.map_err(AppError::internal)??;
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    Ok(())
 }
 
-fn people(p: &Platform, q: &str, limit: usize) -> AppResult<Vec<PersonHit>> {
-    // A few extra hits make up for any the re-check drops.
-    let hits = p.search.search(q, &[KIND], (limit + 5).min(search::query::MAX_LIMIT))?;
-    let txn = p.store.begin_read()?;
-    let mut out = Vec::with_capacity(hits.len().min(limit));
+/// People in the global search: any signed-in member finds any current member (the directory
+/// is visible to all), by relevance.
+pub const PEOPLE: SearchKind = SearchKind {
+    kind: KIND,
+    order: Order::Relevance,
+    params: &[],
+    scope: people_scope,
+    recheck: recheck_people,
+    documents,
+};
+
+fn people_scope(_txn: &redb::ReadTransaction, a: &Asker) -> AppResult<Option<Filter>> {
+    Ok((!a.text.is_empty()).then(Filter::default))
+}
+
+/// Unknown or departed members are dropped. The fields `name`, `position`, `department_ids`
+/// are what the directory search has always answered (`?kind=person`); keep them.
+fn recheck_people(txn: &redb::ReadTransaction, _a: &Asker, hits: Vec<Hit>) -> AppResult<Vec<Checked>> {
+    let mut out = Vec::with_capacity(hits.len());
     for h in hits {
-        let Some(m) = id_of(&h.key).map(|id| MEMBERS.get_in(&txn, &id)).transpose()?.flatten() else { continue };
-        if m.status == MemberStatus::Left {
-            continue;
-        }
-        out.push(PersonHit {
-            kind: KIND,
-            id: m.id,
-            name: m.name,
-            position: m.position,
-            department_ids: m.department_ids,
-            snippet: h.snippet_html,
-        });
-        if out.len() == limit {
-            break;
-        }
+        let m = id_of(&h.key).map(|id| MEMBERS.get_in(txn, &id)).transpose()?.flatten();
+        out.push(m.filter(|m| m.status != MemberStatus::Left).map(|m| {
+            let avatar = m.avatar.as_ref().map(|_| format!("/api/v1/members/{}/avatar", m.id));
+            json!({
+                "kind": KIND, "key": h.key, "id": m.id, "title": m.name, "snippet": h.snippet_html,
+                "at": m.updated_at, "name": m.name, "position": m.position,
+                "department_ids": m.department_ids, "avatar": avatar,
+            })
+        }));
     }
     Ok(out)
 }

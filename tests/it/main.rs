@@ -15,4 +15,5 @@ mod matrix;
 mod notice;
 mod org;
 mod search;
+mod search_messages;
 mod smoke;

@@ -470,9 +470,16 @@ fn published_notices_are_searchable_and_rechecked_per_member() {
         |user: u64| o.s.platform.store.read(|txn| officebox::notice::visible_summary_at(txn, user, id, now)).unwrap();
     assert_eq!(visible(o.dev.id).map(|s| s.title), Some("年会报名通知".to_owned()));
     assert!(visible(o.mk.id).is_none());
-    let docs = o.s.platform.store.read(officebox::notice::documents).unwrap();
-    assert!(docs.iter().any(|d| d.key == format!("notice:{id}") && d.body.contains("报名")));
+    // Through the global search: the recipient finds it, someone outside the audience does not.
+    let found = |c: &Client| -> Vec<Value> {
+        c.get("/api/v1/search?q=年会报名&kinds=notice").ok()["items"].as_array().cloned().unwrap_or_default()
+    };
+    let hits = found(&o.dev.c);
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["notice"]["title"], "年会报名通知");
+    assert!(hits[0]["snippet"].as_str().unwrap_or("").contains("<b>"), "{hits:?}");
+    assert!(found(&o.mk.c).is_empty());
     o.admin.delete(&format!("/api/v1/notices/{id}")).ok();
     assert!(visible(o.dev.id).is_none());
-    assert!(o.s.platform.store.read(officebox::notice::documents).unwrap().is_empty());
+    assert!(found(&o.dev.c).is_empty(), "withdrawn notices are not found");
 }

@@ -89,7 +89,7 @@ fn people_by_name_pinyin_initials_and_part() {
     wait_found(&member, "张三", zs);
     // empty query, bad kind, limit clamped
     assert_eq!(search(&admin, "  ").ok()["items"], json!([]));
-    admin.get("/api/v1/search?q=x&kind=message").expect(400, "invalid_kind");
+    admin.get("/api/v1/search?q=x&kind=bogus").expect(400, "invalid_kind");
     admin.get("/api/v1/search?q=zhangsan&limit=100000").ok();
     wait_outbox_empty(&s);
 }

@@ -29,9 +29,9 @@ const FOLLOW_MAX: Duration = Duration::from_secs(1);
 const RETRY: Duration = Duration::from_secs(5);
 /// Writer memory budgets (tantivy needs at least 15 MB per thread; we use one thread).
 const WRITER_BUDGET: usize = 32 * 1024 * 1024;
-const REBUILD_BUDGET: usize = 50 * 1024 * 1024;
+const REBUILD_BUDGET_PER_THREAD: usize = 64 * 1024 * 1024;
 
-pub type SourceFn<'a> = &'a dyn Fn(&redb::ReadTransaction) -> AppResult<Vec<SearchDoc>>;
+pub type SourceFn<'a> = &'a dyn Fn(&redb::ReadTransaction, &mut super::Sink) -> AppResult<()>;
 
 pub(crate) fn ti(e: impl std::fmt::Display) -> AppError {
     AppError::internal(format!("search index: {e}"))
@@ -55,7 +55,7 @@ pub struct RebuildStats {
     pub elapsed: Duration,
 }
 
-/// Rebuild the index from redb: all documents of one snapshot go into a fresh `index.tmp/`,
+/// Rebuild the index from redb: the documents of one snapshot stream into a fresh `index.tmp/`,
 /// which replaces `index_dir` once committed; then outbox rows up to the snapshot's sequence
 /// (already reflected in it) are trimmed. Run by the indexer at start and by `officebox reindex`
 /// (server stopped); never while another indexer has `index_dir` open.
@@ -75,10 +75,6 @@ pub(crate) fn rebuild_until(
     stop: &dyn Fn() -> bool,
 ) -> AppResult<RebuildStats> {
     let started = Instant::now();
-    let (seq, docs) = {
-        let txn = store.begin_read()?;
-        (meta::current_seq(&txn)?, source(&txn)?)
-    };
     let tmp = sibling(dir, "tmp");
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp)?;
@@ -87,20 +83,33 @@ pub(crate) fn rebuild_until(
     let (schema, fields) = schema::build();
     let index = Index::create_in_dir(&tmp, schema).map_err(ti)?;
     schema::register_tokenizers(&index);
-    let mut writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, REBUILD_BUDGET).map_err(ti)?;
+    let threads = rebuild_threads();
+    let mut writer: IndexWriter<TantivyDocument> =
+        index.writer_with_num_threads(threads, REBUILD_BUDGET_PER_THREAD * threads).map_err(ti)?;
+    writer.set_merge_policy(merge_policy());
     let (mut n, mut skipped) = (0u64, 0u64);
-    for d in &docs {
-        if n % 1000 == 0 && stop() {
-            return Err(AppError::unavailable("search rebuild interrupted by shutdown"));
-        }
-        match writer.add_document(schema::to_document(&fields, d)) {
-            Ok(_) => n += 1,
-            Err(e) => {
-                skipped += 1;
-                tracing::error!(key = %d.key, error = %e, "search: document skipped during rebuild");
+    // One snapshot: its sequence is what the new index reflects. Documents stream from redb
+    // into the writer, which flushes a segment whenever its budget is used, so memory stays
+    // bounded however many documents there are.
+    let seq = {
+        let txn = store.begin_read()?;
+        let seq = meta::current_seq(&txn)?;
+        let mut sink = |d: SearchDoc| -> AppResult<()> {
+            if (n + skipped) % 1000 == 0 && stop() {
+                return Err(AppError::unavailable("search rebuild interrupted by shutdown"));
             }
-        }
-    }
+            match writer.add_document(schema::to_document(&fields, &d)) {
+                Ok(_) => n += 1,
+                Err(e) => {
+                    skipped += 1;
+                    tracing::error!(key = %d.key, error = %e, "search: document skipped during rebuild");
+                }
+            }
+            Ok(())
+        };
+        source(&txn, &mut sink)?;
+        seq
+    };
     let mut commit = writer.prepare_commit().map_err(ti)?;
     commit.set_payload(&payload(seq));
     commit.commit().map_err(ti)?;
@@ -114,6 +123,23 @@ pub(crate) fn rebuild_until(
         0
     });
     Ok(RebuildStats { docs: n, skipped, seq, trimmed, elapsed: started.elapsed() })
+}
+
+/// Every query visits every segment, and the indexer commits a small segment every ~200 ms
+/// while messages flow: merge four alike segments (tantivy's default waits for eight), and
+/// merge a segment once a fifth of it is deleted documents (recalled messages, replaced people
+/// and groups), which also drops their stored text from the index files.
+fn merge_policy() -> Box<tantivy::indexer::LogMergePolicy> {
+    let mut p = tantivy::indexer::LogMergePolicy::default();
+    p.set_min_num_segments(4);
+    p.set_del_docs_ratio_before_merge(0.2);
+    Box::new(p)
+}
+
+/// Indexing threads for a rebuild: tokenizing (jieba) is the cost, so use the cores, but
+/// leave the server some and keep the memory budget modest.
+fn rebuild_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).clamp(1, 4)
 }
 
 /// Replace `dir` by `tmp`. A crash in between leaves no `dir`, which the next start rebuilds.
@@ -278,7 +304,8 @@ fn open_and_feed(shared: &Shared, store: &Store, source: SourceFn, seen: &mut u6
     let stop = || shared.stop.load(Ordering::SeqCst);
     let (index, reader, seq) = open_or_rebuild(shared, store, source)?;
     let fields = schema::fields_of(&index.schema())?;
-    let writer = index.writer_with_num_threads(1, WRITER_BUDGET).map_err(ti)?;
+    let writer: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, WRITER_BUDGET).map_err(ti)?;
+    writer.set_merge_policy(merge_policy());
     *shared.live.write() = Some(Live { reader: reader.clone(), fields });
     *shared.status.lock() = "ready";
     tracing::info!(seq, "search indexer running");

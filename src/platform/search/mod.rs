@@ -8,20 +8,28 @@
 //!   the last applied sequence in the commit payload, then trims the outbox. An acknowledged
 //!   write is searchable well within 2 s (nudge + commit gap of 200 ms; 500 ms poll as a net).
 //! - At start a missing, unreadable, corrupt or outdated index is rebuilt from redb through the
-//!   feature-supplied [`Source`]; `officebox reindex` calls [`rebuild`] by hand.
-//! - [`Search::search`] returns keys, titles and escaped snippets only. Callers MUST re-check
-//!   every hit against redb (existence, permission) before showing it.
+//!   feature-supplied [`Source`], which streams documents into the writer (memory stays bounded
+//!   by the writer's budget, whatever the number of messages); `officebox reindex` calls
+//!   [`rebuild`] by hand.
+//! - [`Search::query`] returns keys, titles and escaped snippets only, restricted by a
+//!   [`query::Filter`] of feature-chosen tags, an `at` range and a `sort` cursor. Callers MUST
+//!   re-check every hit against redb (existence, permission) before showing it; [`kinds`]
+//!   describes how a feature plugs its kind into the global search endpoint to do so.
 //!
-//! The platform knows no feature: pinyin and the other per-kind text come from the caller.
+//! The platform knows no feature: pinyin, tags and the other per-kind values come from the
+//! caller.
 
 pub mod indexer;
+pub mod kinds;
 pub mod outbox;
 pub mod query;
 pub mod schema;
+pub mod snippet;
 
 pub use indexer::{rebuild, RebuildStats};
+pub use kinds::{Asker, Params, SearchKind};
 pub use outbox::{enqueue_delete, enqueue_upsert, OutboxOp, SEARCH_OUTBOX};
-pub use query::Hit;
+pub use query::{Filter, Hit, Order, Request};
 
 use crate::error::{AppError, AppResult};
 use crate::platform::store::Store;
@@ -29,11 +37,13 @@ use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tantivy::IndexReader;
 
 /// One searchable object. `key` is unique across kinds ("person:123"); `pinyin` holds extra
-/// whitespace-free keys (full pinyin, initials) matched exactly and by prefix.
+/// whitespace-free keys (full pinyin, initials) matched exactly and by prefix; `tags` are exact
+/// values a query can require ("conv:12", "type:file"); `sort` orders newest-first listings
+/// (unique within a kind, e.g. a message's seq; 0 for kinds listed by relevance).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SearchDoc {
     pub key: String,
@@ -46,10 +56,22 @@ pub struct SearchDoc {
     /// When the object last changed (UTC ms).
     #[serde(default)]
     pub at: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sort: u64,
 }
 
-/// Every document that should be in the index, read from one snapshot (used to rebuild).
-pub type Source = Arc<dyn Fn(&redb::ReadTransaction) -> AppResult<Vec<SearchDoc>> + Send + Sync>;
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Where a rebuild sends documents, one at a time; an error stops the rebuild.
+pub type Sink<'a> = dyn FnMut(SearchDoc) -> AppResult<()> + 'a;
+
+/// Every document that should be in the index, streamed from one snapshot into the sink (used
+/// to rebuild). Streaming, not a Vec: a million messages must not sit in memory at once.
+pub type Source = Arc<dyn Fn(&redb::ReadTransaction, &mut Sink) -> AppResult<()> + Send + Sync>;
 
 /// The index directory inside a data directory.
 pub fn index_dir(data_dir: &Path) -> PathBuf {
@@ -76,6 +98,8 @@ pub(crate) struct Shared {
 pub struct Search {
     shared: Arc<Shared>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The kinds the global search endpoint offers, registered once by the application.
+    kinds: OnceLock<&'static [SearchKind]>,
 }
 
 impl Search {
@@ -87,7 +111,17 @@ impl Search {
             stop: AtomicBool::new(false),
             status: Mutex::new("stopped"),
         };
-        Search { shared: Arc::new(shared), thread: Mutex::new(None) }
+        Search { shared: Arc::new(shared), thread: Mutex::new(None), kinds: OnceLock::new() }
+    }
+
+    /// Register the searchable kinds (once, at start; later calls are ignored).
+    pub fn set_kinds(&self, kinds: &'static [SearchKind]) {
+        let _ = self.kinds.set(kinds);
+    }
+
+    /// The registered kinds, in the order results are listed.
+    pub fn kinds(&self) -> &'static [SearchKind] {
+        self.kinds.get().copied().unwrap_or(&[])
     }
 
     pub fn dir(&self) -> &Path {
@@ -122,22 +156,36 @@ impl Search {
         *self.shared.status.lock()
     }
 
-    /// Best hits for `q` among `kinds` (all kinds when empty). Empty query -> no hits; `limit`
-    /// is clamped to 1..=50. While the index is being (re)built: `search_indexing` (503).
-    /// Blocking (CPU): call from `web::block` in handlers.
+    /// Best hits for `q` among `kinds` (all kinds when empty), by relevance, unfiltered.
+    /// Empty query -> no hits; `limit` is clamped to 1..=50. While the index is being
+    /// (re)built: `search_indexing` (503). Blocking (CPU): call from `web::block` in handlers.
     pub fn search(&self, q: &str, kinds: &[&str], limit: usize) -> AppResult<Vec<Hit>> {
         if q.trim().is_empty() {
             return Ok(Vec::new());
         }
+        let kinds = kinds.iter().map(|k| k.to_string()).collect();
+        let limit = limit.clamp(1, query::MAX_LIMIT);
+        self.query(&Request { text: q.to_owned(), kinds, limit, ..Request::default() })
+    }
+
+    /// Run a [`Request`]: relevance order needs text; newest-first with empty text lists
+    /// everything the filter admits. `limit` is clamped to 1..=[`query::MAX_FETCH`].
+    /// While the index is being (re)built: `search_indexing` (503). Blocking (CPU).
+    pub fn query(&self, req: &Request) -> AppResult<Vec<Hit>> {
         let live = self.shared.live.read().clone();
         match live {
-            Some(live) => query::run(&live, q, kinds, limit),
+            Some(live) => query::run(&live, req),
             None => Err(AppError::new(
                 actix_web::http::StatusCode::SERVICE_UNAVAILABLE,
                 "search_indexing",
                 "The search index is being built; try again in a moment",
             )),
         }
+    }
+
+    /// Segments in the live index (diagnostics: each one costs every query a little).
+    pub fn segments(&self) -> usize {
+        self.shared.live.read().as_ref().map_or(0, |l| l.reader.searcher().segment_readers().len())
     }
 
     /// Prometheus gauges: outbox depth, documents in the index, whether the index is ready.

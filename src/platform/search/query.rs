@@ -1,27 +1,40 @@
-//! Queries: one BooleanQuery of SHOULD clauses over the jieba words of the query (title ×3,
-//! body), the ngram field (every word's bigrams must all occur, or the single character), and
-//! pinyin (exact ×4, prefix ×2: `zhangs` finds zhangsan). Results carry an HTML snippet in
-//! which everything is escaped and only `<b>` marks the matches.
+//! Queries. A [`Request`] is text, kinds, a [`Filter`] and an [`Order`]:
+//!
+//! - **Relevance** (people, groups): one BooleanQuery of SHOULD clauses over the jieba words of
+//!   the query (title ×3, body), the ngram field (every word's bigrams must all occur, or the
+//!   single character), and pinyin (exact ×4, prefix ×2: `zhangs` finds zhangsan); BM25 order.
+//! - **Newest** (messages): every word of the query must match (its bigrams in the ngram field,
+//!   or all its jieba words in title or body); newest first by the `sort` fast field, without
+//!   scoring, so a cursor (`sort < before`) pages stably while new documents arrive. Empty text
+//!   lists everything the filter admits.
+//!
+//! The filter is part of the tantivy query, not applied afterwards: required tag sets (e.g. the
+//! conversations of the searcher), hidden ranges (`tag` with `sort < n`), an `at` range. Filter
+//! clauses score 0 so they never change the relevance order.
 
 use super::indexer::ti;
 use super::schema::{self, Fields};
+use super::snippet::{Snippets, SNIPPET_BYTES};
 use super::Live;
 use crate::error::AppResult;
-use std::collections::BTreeMap;
-use std::ops::Range;
+use std::ops::Bound;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RegexQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, RangeQuery, RegexQuery, TermQuery, TermSetQuery,
+};
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::snippet::{Snippet, SnippetGenerator};
-use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{TantivyDocument, Term};
+use tantivy::{DocAddress, TantivyDocument, Term};
 
+/// Largest `limit` the HTTP API accepts per kind.
 pub const MAX_LIMIT: usize = 50;
+/// Largest page one [`Request`] fetches (callers over-fetch to make up for re-check drops).
+pub const MAX_FETCH: usize = 500;
 const MAX_QUERY_CHARS: usize = 100;
 const MAX_TERMS: usize = 16;
 const MAX_WORDS: usize = 8;
 const MAX_PINYIN: usize = 32;
-const SNIPPET_BYTES: usize = 240;
+/// Tags per required set: more than this is a caller bug (a user in 10,000 conversations).
+const MAX_SET: usize = 20_000;
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Hit {
@@ -31,14 +44,72 @@ pub struct Hit {
     /// HTML: escaped text, matches in `<b>…</b>`, nothing else.
     pub snippet_html: String,
     pub score: f32,
+    pub at: i64,
+    pub sort: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Order {
+    /// Best match first (BM25 with field boosts); needs text.
+    #[default]
+    Relevance,
+    /// Highest `sort` first, every query word required; pages with [`Filter::sort_before`].
+    Newest,
+}
+
+/// Restrictions evaluated inside the index.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Each set must be met by at least one tag of the document. An empty set matches nothing.
+    pub any_of: Vec<Vec<String>>,
+    /// Documents carrying `tag` whose `sort` is below the number are excluded (e.g. messages
+    /// of a conversation from before the searcher joined with history hidden).
+    pub hide_below: Vec<(String, u64)>,
+    /// `at` from (inclusive).
+    pub at_from: Option<i64>,
+    /// `at` to (exclusive).
+    pub at_to: Option<i64>,
+    /// Only `sort < before` (the cursor of a newest-first listing).
+    pub sort_before: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    pub text: String,
+    /// Any of these kinds; all kinds when empty.
+    pub kinds: Vec<String>,
+    pub filter: Filter,
+    pub order: Order,
+    pub limit: usize,
+}
+
+/// One query word as the newest-first mode needs it.
+#[derive(Debug, Default)]
+struct Word {
+    grams: Vec<String>,
+    jieba: Vec<String>,
 }
 
 /// What a query string turns into.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
+    /// jieba words of the whole query (relevance, snippets).
     words: Vec<String>,
-    grams: Vec<Vec<String>>,
+    /// Alphanumeric runs of the query, each with its grams and jieba words.
+    parts: Vec<Word>,
     pinyin: Option<String>,
+}
+
+fn jieba_words(text: &str, max: usize) -> Vec<String> {
+    let mut jieba = schema::jieba_analyzer();
+    let mut ts = jieba.token_stream(text);
+    let mut out: Vec<String> = Vec::new();
+    while let Some(t) = ts.next() {
+        if !out.contains(&t.text) && out.len() < max {
+            out.push(t.text.clone());
+        }
+    }
+    out
 }
 
 impl Plan {
@@ -48,14 +119,11 @@ impl Plan {
         if q.is_empty() {
             return plan;
         }
-        let mut jieba = schema::jieba_analyzer();
-        let mut ts = jieba.token_stream(&q);
-        while let Some(t) = ts.next() {
-            if !plan.words.contains(&t.text) && plan.words.len() < MAX_TERMS {
-                plan.words.push(t.text.clone());
-            }
-        }
-        plan.grams = schema::words(&q).take(MAX_WORDS).map(|(_, w)| schema::query_grams(w)).collect();
+        plan.words = jieba_words(&q, MAX_TERMS);
+        plan.parts = schema::words(&q)
+            .take(MAX_WORDS)
+            .map(|(_, w)| Word { grams: schema::query_grams(w), jieba: jieba_words(w, MAX_TERMS) })
+            .collect();
         if q.chars().all(|c| c.is_ascii() && !c.is_ascii_control()) {
             let compact: String = q.chars().filter(char::is_ascii_alphanumeric).take(MAX_PINYIN).collect();
             plan.pinyin = (!compact.is_empty()).then_some(compact);
@@ -63,19 +131,19 @@ impl Plan {
         plan
     }
 
-    pub fn query(&self, f: &Fields, kinds: &[&str]) -> Option<Box<dyn Query>> {
-        let term = |field, text: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
-        };
-        let boost = |q: Box<dyn Query>, b: f32| -> Box<dyn Query> { Box::new(BoostQuery::new(q, b)) };
+    fn is_empty(&self) -> bool {
+        self.words.is_empty() && self.parts.is_empty() && self.pinyin.is_none()
+    }
+
+    /// Any word in title, body, grams or pinyin, scored.
+    fn relevance(&self, f: &Fields) -> Option<Box<dyn Query>> {
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for w in &self.words {
             should.push((Occur::Should, boost(term(f.title, w), 3.0)));
             should.push((Occur::Should, term(f.body, w)));
         }
-        for grams in self.grams.iter().filter(|g| !g.is_empty()) {
-            let all: Vec<(Occur, Box<dyn Query>)> = grams.iter().map(|g| (Occur::Must, term(f.ngram, g))).collect();
-            should.push((Occur::Should, boost(Box::new(BooleanQuery::new(all)), 1.5)));
+        for part in self.parts.iter().filter(|p| !p.grams.is_empty()) {
+            should.push((Occur::Should, boost(all_of(f.ngram, &part.grams), 1.5)));
         }
         if let Some(p) = &self.pinyin {
             should.push((Occur::Should, boost(term(f.pinyin, p), 4.0)));
@@ -86,181 +154,149 @@ impl Plan {
                 }
             }
         }
-        if should.is_empty() {
-            return None;
-        }
-        let text: Box<dyn Query> = Box::new(BooleanQuery::new(should));
-        if kinds.is_empty() {
-            return Some(text);
-        }
-        let kinds: Vec<(Occur, Box<dyn Query>)> = kinds.iter().map(|k| (Occur::Should, term(f.kind, k))).collect();
-        Some(Box::new(BooleanQuery::new(vec![(Occur::Must, text), (Occur::Must, Box::new(BooleanQuery::new(kinds)))])))
+        (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
     }
 
-    /// Snippet generators: jieba words, and the grams of words that are not plain ASCII (for
-    /// ASCII words, bigram highlights would be noise).
-    fn snippets(&self, f: &Fields) -> (SnippetGenerator, SnippetGenerator) {
-        let gen = |terms: Vec<&String>, analyzer: TextAnalyzer, field| {
-            let terms: BTreeMap<String, f32> = terms.into_iter().map(|t| (t.clone(), 1.0)).collect();
-            SnippetGenerator::new(terms, analyzer, field, SNIPPET_BYTES)
-        };
-        let grams = self.grams.iter().filter(|g| g.iter().any(|s| !s.is_ascii())).flatten().collect();
-        (
-            gen(self.words.iter().collect(), schema::jieba_analyzer(), f.title),
-            gen(grams, schema::ngram_analyzer(), f.ngram),
-        )
+    /// Every query word somewhere: its grams in the ngram field (which covers the head of long
+    /// texts), or all its jieba words in the title or the body (the rest of long texts).
+    fn every_word(&self, f: &Fields) -> Option<Box<dyn Query>> {
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for part in &self.parts {
+            let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            if !part.grams.is_empty() {
+                either.push((Occur::Should, all_of(f.ngram, &part.grams)));
+            }
+            if !part.jieba.is_empty() {
+                either.push((Occur::Should, all_of(f.title, &part.jieba)));
+                either.push((Occur::Should, all_of(f.body, &part.jieba)));
+            }
+            if !either.is_empty() {
+                must.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+            }
+        }
+        (!must.is_empty()).then(|| Box::new(BooleanQuery::new(must)) as Box<dyn Query>)
+    }
+
+    fn snippets(&self, f: &Fields) -> Snippets {
+        let grams: Vec<String> =
+            self.parts.iter().filter(|p| p.grams.iter().any(|s| !s.is_ascii())).flat_map(|p| p.grams.clone()).collect();
+        Snippets::new(&self.words, &grams, f.title, f.ngram)
     }
 }
 
-/// Run `q` against the live index. Empty query -> no hits; `limit` is clamped to 1..=50.
-pub(crate) fn run(live: &Live, q: &str, kinds: &[&str], limit: usize) -> AppResult<Vec<Hit>> {
-    let plan = Plan::new(q);
-    let Some(query) = plan.query(&live.fields, kinds) else { return Ok(Vec::new()) };
-    let searcher = live.reader.searcher();
-    let top = searcher.search(&query, &TopDocs::with_limit(limit.clamp(1, MAX_LIMIT)).order_by_score()).map_err(ti)?;
-    let (words, grams) = plan.snippets(&live.fields);
+fn term(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqs))
+}
+
+fn boost(q: Box<dyn Query>, b: f32) -> Box<dyn Query> {
+    Box::new(BoostQuery::new(q, b))
+}
+
+fn all_of(field: tantivy::schema::Field, texts: &[String]) -> Box<dyn Query> {
+    Box::new(BooleanQuery::new(texts.iter().map(|t| (Occur::Must, term(field, t))).collect()))
+}
+
+/// A clause that restricts without scoring.
+fn restrict(q: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(q, 0.0)))
+}
+
+/// One term: a posting list the intersection can skip through lazily. Several: a term set,
+/// which reads their postings into a bitset once per segment (cheaper than seeking in a union
+/// of dozens of lists for every candidate).
+fn any_term(field: tantivy::schema::Field, texts: &[String]) -> Box<dyn Query> {
+    match texts {
+        [one] => term(field, one),
+        many => Box::new(TermSetQuery::new(many.iter().map(|t| Term::from_field_text(field, t)))),
+    }
+}
+
+/// The whole tantivy query, or `None` when nothing can match (no usable text, an empty set).
+fn build(plan: &Plan, f: &Fields, req: &Request) -> Option<Box<dyn Query>> {
+    let text = match (req.order, plan.is_empty()) {
+        (Order::Relevance, true) => return None,
+        (Order::Relevance, false) => plan.relevance(f)?,
+        (Order::Newest, true) if !req.text.trim().is_empty() => return None,
+        (Order::Newest, true) => Box::new(AllQuery),
+        (Order::Newest, false) => plan.every_word(f)?,
+    };
+    let filter = &req.filter;
+    if filter.any_of.iter().any(|set| set.is_empty() || set.len() > MAX_SET) {
+        return None;
+    }
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+    if !req.kinds.is_empty() {
+        clauses.push(restrict(any_term(f.kind, &req.kinds)));
+    }
+    for set in &filter.any_of {
+        clauses.push(restrict(any_term(f.tags, set)));
+    }
+    if filter.at_from.is_some() || filter.at_to.is_some() {
+        let lo = filter.at_from.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f.at, v)));
+        let hi = filter.at_to.map_or(Bound::Unbounded, |v| Bound::Excluded(Term::from_field_i64(f.at, v)));
+        clauses.push(restrict(Box::new(RangeQuery::new(lo, hi))));
+    }
+    if let Some(before) = filter.sort_before {
+        let hi = Bound::Excluded(Term::from_field_u64(f.sort, before));
+        clauses.push(restrict(Box::new(RangeQuery::new(Bound::Unbounded, hi))));
+    }
+    for (tag, below) in &filter.hide_below {
+        let hidden: Vec<(Occur, Box<dyn Query>)> = vec![
+            (Occur::Must, term(f.tags, tag)),
+            (
+                Occur::Must,
+                Box::new(RangeQuery::new(Bound::Unbounded, Bound::Excluded(Term::from_field_u64(f.sort, *below)))),
+            ),
+        ];
+        clauses.push((Occur::MustNot, Box::new(BooleanQuery::new(hidden))));
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// Run `req` against the live index.
+pub(crate) fn run(live: &Live, req: &Request) -> AppResult<Vec<Hit>> {
+    let plan = Plan::new(&req.text);
     let f = &live.fields;
+    let Some(query) = build(&plan, f, req) else { return Ok(Vec::new()) };
+    let limit = req.limit.clamp(1, MAX_FETCH);
+    let searcher = live.reader.searcher();
+    let top: Vec<(f32, DocAddress)> = match req.order {
+        Order::Relevance => searcher.search(&query, &TopDocs::with_limit(limit).order_by_score()).map_err(ti)?,
+        Order::Newest => searcher
+            .search(&query, &TopDocs::with_limit(limit).order_by_fast_field::<u64>("sort", tantivy::Order::Desc))
+            .map_err(ti)?
+            .into_iter()
+            .map(|(_, addr)| (0.0, addr))
+            .collect(),
+    };
+    let snippets = plan.snippets(f);
     let mut hits = Vec::with_capacity(top.len());
     for (score, addr) in top {
         let doc: TantivyDocument = searcher.doc(addr).map_err(ti)?;
         let get = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_owned();
         let (title, body) = (get(f.title), get(f.body));
-        let text = if body.is_empty() { title.clone() } else { format!("{title} · {body}") };
+        let text = match (title.is_empty(), body.is_empty()) {
+            (_, true) => title.clone(),
+            (true, false) => body,
+            (false, false) => format!("{title} · {body}"),
+        };
+        let snippet_html = if plan.is_empty() {
+            super::snippet::escape(schema::cut(&text, SNIPPET_BYTES))
+        } else {
+            snippets.html(&text)
+        };
         hits.push(Hit {
             key: get(f.key),
             kind: get(f.kind),
-            snippet_html: snippet_html(&words, &grams, &text),
+            snippet_html,
             title,
             score,
+            at: doc.get_first(f.at).and_then(|v| v.as_i64()).unwrap_or(0),
+            sort: doc.get_first(f.sort).and_then(|v| v.as_u64()).unwrap_or(0),
         });
     }
     Ok(hits)
 }
 
-/// The better of the two snippets (more highlighted bytes), rendered; plain escaped text when
-/// nothing is highlighted.
-pub(crate) fn snippet_html(words: &SnippetGenerator, grams: &SnippetGenerator, text: &str) -> String {
-    let weight = |s: &Snippet| s.highlighted().iter().map(|r| r.len()).sum::<usize>();
-    let (a, b) = (words.snippet(text), grams.snippet(text));
-    let best = if weight(&b) > weight(&a) { b } else { a };
-    if best.highlighted().is_empty() {
-        return escape(schema::cut(text, SNIPPET_BYTES));
-    }
-    // A fragment ends at its last token; show a short text whole (ranges are relative to the
-    // fragment, which then starts at 0).
-    if text.len() <= SNIPPET_BYTES && text.starts_with(best.fragment()) {
-        return render(text, best.highlighted());
-    }
-    render(best.fragment(), best.highlighted())
-}
-
-/// Escaped `text` with the `ranges` (byte offsets) wrapped in `<b>`; overlapping and adjacent
-/// ranges merge; ranges that are out of bounds or not on char boundaries are ignored.
-pub fn render(text: &str, ranges: &[Range<usize>]) -> String {
-    let mut rs: Vec<Range<usize>> =
-        ranges.iter().filter(|r| r.start < r.end && text.get(r.start..r.end).is_some()).cloned().collect();
-    rs.sort_by_key(|r| (r.start, r.end));
-    let mut merged: Vec<Range<usize>> = Vec::new();
-    for r in rs {
-        match merged.last_mut() {
-            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
-            _ => merged.push(r),
-        }
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut at = 0;
-    for r in merged {
-        out.push_str(&escape(&text[at..r.start]));
-        out.push_str("<b>");
-        out.push_str(&escape(&text[r.clone()]));
-        out.push_str("</b>");
-        at = r.end;
-    }
-    out.push_str(&escape(&text[at..]));
-    out
-}
-
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
-mod tests {
-    use super::super::SearchDoc;
-    use super::*;
-    use tantivy::{Index, IndexWriter, ReloadPolicy};
-
-    fn live(docs: &[SearchDoc]) -> Live {
-        let (schema, fields) = schema::build();
-        let index = Index::create_in_ram(schema);
-        schema::register_tokenizers(&index);
-        let mut w: IndexWriter<TantivyDocument> = index.writer_with_num_threads(1, 15_000_000).unwrap();
-        for d in docs {
-            w.add_document(schema::to_document(&fields, d)).unwrap();
-        }
-        w.commit().unwrap();
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into().unwrap();
-        Live { reader, fields }
-    }
-
-    fn person(id: u64, name: &str, body: &str, pinyin: &[&str]) -> SearchDoc {
-        SearchDoc {
-            key: format!("person:{id}"),
-            kind: "person".into(),
-            title: name.into(),
-            body: body.into(),
-            pinyin: pinyin.iter().map(|s| s.to_string()).collect(),
-            at: 0,
-        }
-    }
-
-    fn keys(l: &Live, q: &str) -> Vec<String> {
-        run(l, q, &["person"], 10).unwrap().into_iter().map(|h| h.key).collect()
-    }
-
-    #[test]
-    fn names_pinyin_initials_and_parts() {
-        let l = live(&[
-            person(1, "张三", "工程师 zhangsan", &["zhangsan", "zs"]),
-            person(2, "李四", "经理 lisi", &["lisi", "ls"]),
-        ]);
-        for q in ["张三", "zhangsan", "zs", "张", "三", "zhangs", "ZhangSan", "工程师"] {
-            assert_eq!(keys(&l, q).first().map(String::as_str), Some("person:1"), "{q}");
-        }
-        assert_eq!(keys(&l, "李").first().map(String::as_str), Some("person:2"));
-        assert!(keys(&l, "王五").is_empty());
-        assert!(keys(&l, "   ").is_empty());
-        assert!(run(&l, "张三", &["message"], 10).unwrap().is_empty());
-    }
-
-    #[test]
-    fn snippets_escape_everything_but_b() {
-        let l = live(&[person(1, "<script>x</script>张", "a&b \"q\" 'r'", &[])]);
-        let hits = run(&l, "张", &[], 10).unwrap();
-        assert_eq!(hits.len(), 1);
-        let html = &hits[0].snippet_html;
-        assert_eq!(html, "&lt;script&gt;x&lt;/script&gt;<b>张</b> · a&amp;b &quot;q&quot; &#39;r&#39;");
-        let bare = html.replace("<b>", "").replace("</b>", "");
-        assert!(!bare.contains(['<', '>', '"', '\'']), "{html}");
-        let hits = run(&l, "script", &[], 10).unwrap();
-        assert!(hits[0].snippet_html.starts_with("&lt;<b>script</b>&gt;"), "{}", hits[0].snippet_html);
-    }
-
-    #[test]
-    fn render_merges_and_ignores_bad_ranges() {
-        assert_eq!(render("a<b>c", &[0..1, 1..2, 9..12]), "<b>a&lt;</b>b&gt;c");
-        assert_eq!(render("张三", &[1..2, 3..6]), "张<b>三</b>");
-        assert_eq!(render("", &[]), "");
-    }
-}
+mod tests;

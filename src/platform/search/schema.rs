@@ -3,7 +3,9 @@
 //! Fields: `key` (raw, stored: "person:123"), `kind` (raw, stored), `title` and `body` (jieba
 //! words, lower-cased, stored), `ngram` (1- and 2-grams of every word of title + body, for
 //! partial words and short names: 张三 is found by 张 and by 三), `pinyin` (whitespace tokens,
-//! lower-cased: full pinyin and initials supplied by the feature), `at` (i64, fast + stored).
+//! lower-cased: full pinyin and initials supplied by the feature), `at` (i64, fast + stored: date
+//! ranges), `tags` (raw, multi-valued, indexed only: filters such as "conv:12", chosen by the
+//! feature) and `sort` (u64, fast + stored: the order of newest-first listings and their cursor).
 //!
 //! Bump [`INDEX_SCHEMA`] whenever fields, options or tokenizers change: an index written with
 //! another number is deleted and rebuilt from redb at the next start.
@@ -18,7 +20,8 @@ use tantivy::tokenizer::{
 use tantivy::{Index, TantivyDocument};
 
 /// Version of the fields and tokenizers below (stored in `index/officebox-index.json`).
-pub const INDEX_SCHEMA: u32 = 1;
+/// 2: `tags` and `sort` (filters and newest-first listings for messages).
+pub const INDEX_SCHEMA: u32 = 2;
 pub const VERSION_FILE: &str = "officebox-index.json";
 
 pub const JIEBA: &str = "jieba";
@@ -32,6 +35,8 @@ const MAX_TOKEN_BYTES: usize = 64;
 pub const MAX_TITLE_BYTES: usize = 1024;
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_NGRAM_BYTES: usize = 4096;
+/// Tags per document; a feature needs a handful (conversation, sender, type).
+const MAX_TAGS: usize = 32;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Fields {
@@ -42,6 +47,8 @@ pub struct Fields {
     pub ngram: Field,
     pub pinyin: Field,
     pub at: Field,
+    pub tags: Field,
+    pub sort: Field,
 }
 
 fn text(tokenizer: &str, positions: bool, stored: bool) -> TextOptions {
@@ -65,6 +72,8 @@ pub fn build() -> (Schema, Fields) {
         ngram: b.add_text_field("ngram", text(NGRAM, false, false)),
         pinyin: b.add_text_field("pinyin", text(PINYIN, false, false)),
         at: b.add_i64_field("at", FAST | STORED),
+        tags: b.add_text_field("tags", STRING),
+        sort: b.add_u64_field("sort", FAST | STORED),
     };
     (b.build(), fields)
 }
@@ -80,6 +89,8 @@ pub fn fields_of(schema: &Schema) -> AppResult<Fields> {
         ngram: f("ngram")?,
         pinyin: f("pinyin")?,
         at: f("at")?,
+        tags: f("tags")?,
+        sort: f("sort")?,
     })
 }
 
@@ -139,6 +150,10 @@ pub fn to_document(f: &Fields, d: &SearchDoc) -> TantivyDocument {
         doc.add_text(f.pinyin, p);
     }
     doc.add_i64(f.at, d.at);
+    for t in d.tags.iter().filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_BYTES).take(MAX_TAGS) {
+        doc.add_text(f.tags, t);
+    }
+    doc.add_u64(f.sort, d.sort);
     doc
 }
 
