@@ -123,5 +123,20 @@ test('two people chat live: receipt, recall, announcement read list', async ({ b
   await admin.locator('[data-test="notice-stats"]').getByText(/^已读 \(/).click()
   await expect(admin.locator('[data-test="notice-stats"]')).toContainText('李强')
   await shot(admin, '07-notice-stats')
+
+  // Global search finds the announcement and the person (by pinyin) for B.
+  await b.goto(baseUrl() + '/search?q=' + encodeURIComponent('放假'))
+  await expect(b.getByRole('main')).toContainText('国庆放假通知')
+  await shot(b, '07-search')
+
+  // On a phone-sized screen the chat is list first, then the conversation.
+  const say = await api(a, 'POST', `/chat/conversations/${conv}/messages`, { text: '手机上也能看到吗？' })
+  expect(say.status).toBe(201)
+  await b.setViewportSize({ width: 390, height: 844 })
+  await b.goto(baseUrl() + '/chat')
+  await b.locator(`[data-test="conv-${conv}"]`).click()
+  await expect(message(b, '手机上也能看到吗')).toBeVisible()
+  await expect(b.locator('[data-test="chat-back"]')).toBeVisible()
+  await shot(b, '07-chat-phone')
   expect(aId).toBeGreaterThan(0)
 })
