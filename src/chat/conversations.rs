@@ -41,6 +41,16 @@ pub fn require_manager(c: &Conversation, user: u64) -> AppResult<()> {
     Ok(())
 }
 
+/// A group `user` manages (owner or admin) that is still open: the preamble of every change
+/// an owner or admin makes.
+pub fn managed_group(tx: &Tx, id: u64, user: u64) -> AppResult<Conversation> {
+    let (conv, _) = store::conversation_for(tx, id, user)?;
+    require_group(&conv)?;
+    require_open(&conv)?;
+    require_manager(&conv, user)?;
+    Ok(conv)
+}
+
 /// An active (or not yet activated) member of the organisation; else 400.
 pub fn require_person(tx: &Tx, id: u64) -> AppResult<String> {
     match crate::org::store::member_in(tx, id)? {
@@ -208,10 +218,7 @@ pub struct GroupPatch {
 pub async fn update_group(p: &Platform, user: u64, id: u64, patch: GroupPatch) -> AppResult<Value> {
     p.store
         .write(move |tx| {
-            let (mut conv, _) = store::conversation_for(tx, id, user)?;
-            require_group(&conv)?;
-            require_open(&conv)?;
-            require_manager(&conv, user)?;
+            let mut conv = managed_group(tx, id, user)?;
             let actor = require_person(tx, user)?;
             let members = store::member_ids(tx, id)?;
             let mut lines = Vec::new();
@@ -259,10 +266,7 @@ pub async fn update_group(p: &Platform, user: u64, id: u64, patch: GroupPatch) -
 pub async fn set_avatar(p: &Platform, user: u64, id: u64, sha: String) -> AppResult<Value> {
     p.store
         .write(move |tx| {
-            let (mut conv, _) = store::conversation_for(tx, id, user)?;
-            require_group(&conv)?;
-            require_open(&conv)?;
-            require_manager(&conv, user)?;
+            let mut conv = managed_group(tx, id, user)?;
             crate::platform::blobs::add_ref(tx, &sha)?;
             if let Some(old) = conv.avatar.replace(sha.clone()) {
                 crate::platform::blobs::release_ref(tx, &old)?;

@@ -1,7 +1,9 @@
 //! Group membership: list, invite (with the approval rule), remove and leave, join requests,
 //! admins, ownership transfer, muting, dissolving.
 
-use super::conversations::{group_full, not_allowed, require_group, require_manager, require_open, require_person};
+use super::conversations::{
+    group_full, managed_group, not_allowed, require_group, require_manager, require_open, require_person,
+};
 use super::events;
 use super::model::{ChatSettings, Conversation, JoinRequest, MemberRow, HARD_MAX_GROUP_MEMBERS};
 use super::store;
@@ -262,10 +264,7 @@ async fn owner_change(
 pub async fn mute_member(p: &Platform, user: u64, id: u64, target: u64, muted: bool) -> AppResult<Value> {
     p.store
         .write(move |tx| {
-            let (mut conv, _) = store::conversation_for(tx, id, user)?;
-            require_group(&conv)?;
-            require_open(&conv)?;
-            require_manager(&conv, user)?;
+            let mut conv = managed_group(tx, id, user)?;
             if conv.is_manager(target) {
                 return Err(not_allowed("The owner and admins cannot be muted"));
             }
