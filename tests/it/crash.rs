@@ -34,14 +34,9 @@ pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("port")
 }
 
-#[test]
-fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = spawn_server(dir.path(), port);
-    wait_healthy(&base);
-    let admin = Client::new(&base);
+/// Complete the setup wizard on a server started with [`spawn_server`]; the admin's client.
+pub(crate) fn setup_real(base: &str) -> Client {
+    let admin = Client::new(base);
     admin
         .post(
             "/api/v1/setup",
@@ -49,6 +44,68 @@ fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
                    "admin": {"userid": "admin", "name": "管理员", "password": ADMIN_PASSWORD, "mobile": "13900000000"}}),
         )
         .ok();
+    admin
+}
+
+/// `threads` senders post `text(thread, i)` into conversation `conv` as `admin` until the server
+/// dies; once `at_least` are acknowledged, the server is killed with SIGKILL. Returns every
+/// acknowledged (seq, text).
+pub(crate) fn chat_burst_then_kill(
+    child: &mut Child,
+    admin: &Client,
+    base: &str,
+    conv: u64,
+    threads: usize,
+    at_least: usize,
+    text: fn(usize, usize) -> String,
+) -> Vec<(u64, String)> {
+    let acked: Arc<Mutex<Vec<(u64, String)>>> = Arc::default();
+    let senders: Vec<_> = (0..threads)
+        .map(|t| {
+            let (http, base, csrf, acked) = (admin.http.clone(), base.to_owned(), admin.csrf_token(), acked.clone());
+            std::thread::spawn(move || {
+                for i in 0..1_000_000 {
+                    let text = text(t, i);
+                    let res = http
+                        .post(format!("{base}/api/v1/chat/conversations/{conv}/messages"))
+                        .header("X-CSRF-Token", &csrf)
+                        .json(&json!({ "text": text }))
+                        .timeout(Duration::from_secs(5))
+                        .send();
+                    match res
+                        .ok()
+                        .filter(|r| r.status().as_u16() == 201)
+                        .and_then(|r| r.json::<serde_json::Value>().ok())
+                    {
+                        Some(m) => acked.lock().expect("lock").push((m["seq"].as_u64().unwrap_or(0), text)),
+                        None => return, // the server is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while acked.lock().expect("lock").len() < at_least && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().ok();
+    for s in senders {
+        s.join().expect("sender");
+    }
+    let acked = acked.lock().expect("lock").clone();
+    assert!(acked.len() >= at_least, "the burst was too short ({} messages)", acked.len());
+    acked
+}
+
+#[test]
+fn kill_9_during_a_write_burst_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = spawn_server(dir.path(), port);
+    wait_healthy(&base);
+    let admin = setup_real(&base);
     let csrf = admin.csrf.borrow().clone();
     let cookie_client = admin.http.clone();
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -119,50 +176,11 @@ fn kill_9_during_a_chat_send_burst_loses_no_acknowledged_message() {
     let base = format!("http://127.0.0.1:{port}");
     let mut child = spawn_server(dir.path(), port);
     wait_healthy(&base);
-    let admin = Client::new(&base);
-    admin
-        .post(
-            "/api/v1/setup",
-            json!({"enterprise_name": "耐久测试", "time_zone": "Asia/Shanghai",
-                   "admin": {"userid": "admin", "name": "管理员", "password": ADMIN_PASSWORD, "mobile": "13900000000"}}),
-        )
-        .ok();
+    let admin = setup_real(&base);
     let peer = admin.create_member("peer", "同事", admin.root_department(), MEMBER_PASSWORD);
     let g =
         admin.post("/api/v1/chat/groups", json!({"name": "压测群", "member_ids": [peer]})).ok()["id"].as_u64().unwrap();
-    let csrf = admin.csrf.borrow().clone();
-    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
-    let senders: Vec<_> = (0..8)
-        .map(|w| {
-            let (http, base, csrf, acked) = (admin.http.clone(), base.clone(), csrf.clone(), acked.clone());
-            std::thread::spawn(move || {
-                for i in 0..100_000 {
-                    let text = format!("消息{w}-{i}");
-                    let res = http
-                        .post(format!("{base}/api/v1/chat/conversations/{g}/messages"))
-                        .header("X-CSRF-Token", &csrf)
-                        .json(&json!({ "text": text }))
-                        .timeout(Duration::from_secs(5))
-                        .send();
-                    match res {
-                        Ok(r) if r.status().as_u16() == 201 => acked.lock().unwrap().push(text),
-                        _ => return,
-                    }
-                }
-            })
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while acked.lock().unwrap().len() < 500 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().expect("SIGKILL");
-    child.wait().ok();
-    for s in senders {
-        s.join().unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 500, "the burst was too short ({} messages)", acked.len());
+    let acked = chat_burst_then_kill(&mut child, &admin, &base, g, 8, 500, |w, i| format!("消息{w}-{i}"));
 
     let mut child = spawn_server(dir.path(), port);
     wait_healthy(&base);
@@ -183,6 +201,6 @@ fn kill_9_during_a_chat_send_burst_loses_no_acknowledged_message() {
     }
     child.kill().ok();
     child.wait().ok();
-    let missing: Vec<&String> = acked.iter().filter(|t| !stored.contains(*t)).collect();
+    let missing: Vec<&String> = acked.iter().map(|(_, t)| t).filter(|t| !stored.contains(*t)).collect();
     assert!(missing.is_empty(), "{} acknowledged messages lost, e.g. {:?}", missing.len(), missing.first());
 }

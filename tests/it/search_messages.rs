@@ -296,54 +296,17 @@ fn people_and_groups_by_pinyin_through_the_unified_endpoint() {
 
 #[test]
 fn kill_9_loses_no_acknowledged_message_from_search() {
-    use crate::crash::{free_port, spawn_server, wait_healthy};
+    use crate::crash::{chat_burst_then_kill, free_port, setup_real, spawn_server, wait_healthy};
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut child = spawn_server(dir.path(), port);
     wait_healthy(&base);
-    let admin = Client::new(&base);
-    admin
-        .post(
-            "/api/v1/setup",
-            json!({"enterprise_name": "耐久测试", "time_zone": "Asia/Shanghai",
-                   "admin": {"userid": "admin", "name": "管理员", "password": ADMIN_PASSWORD, "mobile": "13900000000"}}),
-        )
-        .ok();
+    let admin = setup_real(&base);
     let peer = admin.create_member("peer", "同事", admin.root_department(), MEMBER_PASSWORD);
     let g = group(&admin, "压测群", &[peer]);
-    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, String)>::new()));
-    let senders: Vec<_> = (0..4)
-        .map(|t| {
-            let (http, base, csrf, acked) = (admin.http.clone(), base.clone(), admin.csrf_token(), acked.clone());
-            std::thread::spawn(move || {
-                for i in 0..100_000 {
-                    let text = format!("耐久消息 标记t{t}n{i}z");
-                    let res = http
-                        .post(format!("{base}/api/v1/chat/conversations/{g}/messages"))
-                        .header("X-CSRF-Token", &csrf)
-                        .json(&json!({ "text": text }))
-                        .timeout(Duration::from_secs(5))
-                        .send();
-                    match res.ok().filter(|r| r.status().as_u16() == 201).and_then(|r| r.json::<Value>().ok()) {
-                        Some(m) => acked.lock().expect("lock").push((m["seq"].as_u64().unwrap_or(0), text)),
-                        None => return,
-                    }
-                }
-            })
-        })
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while acked.lock().expect("lock").len() < 300 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    child.kill().expect("SIGKILL");
-    child.wait().ok();
-    for s in senders {
-        s.join().expect("sender");
-    }
-    let mut acked = acked.lock().expect("lock").clone();
-    assert!(acked.len() >= 300, "the burst was too short ({} messages)", acked.len());
+    let mut acked =
+        chat_burst_then_kill(&mut child, &admin, &base, g, 4, 300, |t, i| format!("耐久消息 标记t{t}n{i}z"));
     acked.sort();
 
     let mut child = spawn_server(dir.path(), port);
