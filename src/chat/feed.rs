@@ -26,7 +26,7 @@ impl Feed for ChatFeed {
                 for m in store::messages_between(txn, conv_id, msg_from, u64::MAX, max + 1 - out.len().min(max), false)?
                 {
                     let unread = (m.sender_id == user).then_some(0);
-                    out.push((m.seq, message_frame(&mut names, &m, unread)?.to_string()));
+                    out.push((m.seq, message_frame(&mut names, &m, unread)?));
                 }
             }
             if let Some(t) = &events {
