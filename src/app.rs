@@ -136,6 +136,16 @@ async fn metrics(p: web::Data<Platform>, req: actix_web::HttpRequest) -> HttpRes
             "Write use cases that failed.",
             s.failed_jobs.load(Ordering::Relaxed) as f64,
         ),
+        (
+            "officebox_writer_run_seconds_total",
+            "Time the writer spent running use cases.",
+            s.run_micros.load(Ordering::Relaxed) as f64 / 1e6,
+        ),
+        (
+            "officebox_writer_commit_seconds_total",
+            "Time the writer spent in durable commits (page writes and fsync).",
+            s.commit_micros.load(Ordering::Relaxed) as f64 / 1e6,
+        ),
     ];
     let mut gauges = gauges.to_vec();
     gauges.extend(features_metrics(&p));

@@ -11,6 +11,7 @@ use crate::platform::download::{serve_blob, Disposition};
 use crate::platform::http::{blob_response, receive_file, sniff_image};
 use crate::platform::settings::SettingsDoc;
 use crate::platform::Platform;
+use actix_web::http::header::ContentType;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -213,7 +214,8 @@ async fn history_page(p: P, auth: Auth, id: web::Path<u64>, q: web::Query<Histor
 }
 
 async fn send_message(p: P, auth: Auth, id: web::Path<u64>, body: web::Json<SendInput>) -> AppResult<HttpResponse> {
-    Ok(HttpResponse::Created().json(send::send(&p, auth.user_id, *id, body.into_inner()).await?))
+    let message = send::send(&p, auth.user_id, *id, body.into_inner()).await?;
+    Ok(HttpResponse::Created().content_type(ContentType::json()).body(message))
 }
 
 #[derive(Deserialize)]
@@ -243,7 +245,8 @@ async fn send_file(
     let file = web::block(move || media::describe(&p2, kind, &upload.blob, &upload.filename, duration))
         .await
         .map_err(AppError::internal)??;
-    Ok(HttpResponse::Created().json(send::send_file(&p, auth.user_id, *id, kind, file).await?))
+    let message = send::send_file(&p, auth.user_id, *id, kind, file).await?;
+    Ok(HttpResponse::Created().content_type(ContentType::json()).body(message))
 }
 
 #[derive(Deserialize)]

@@ -39,14 +39,19 @@ pub fn to_user(tx: &Tx, user: u64, event: Value) -> AppResult<u64> {
 }
 
 /// The `message` frame for a stored message.
-pub fn message_frame(names: &mut Names, m: &Message, unread: Option<usize>) -> AppResult<Value> {
-    Ok(json!({"type": "message", "seq": m.seq, "conversation_id": m.conversation_id,
-              "message": message_json(names, m, unread)?}))
+pub fn message_frame(names: &mut Names, m: &Message, unread: Option<usize>) -> AppResult<String> {
+    Ok(frame_around(m, &message_json(names, m, unread)?.to_string()))
+}
+
+/// The `message` frame around an already serialised message.
+fn frame_around(m: &Message, message: &str) -> String {
+    format!(r#"{{"type":"message","seq":{},"conversation_id":{},"message":{message}}}"#, m.seq, m.conversation_id)
 }
 
 /// Store a new message (seq already assigned), move the conversation's activity, index it, and
-/// publish it to `members` after commit.
-pub fn append_message(tx: &Tx, conv: &mut Conversation, m: &Message, members: &[u64]) -> AppResult<()> {
+/// publish it to `members` after commit. Returns the message as its sender sees it (JSON text,
+/// the same bytes the frame carries: `unread_count` is every other member).
+pub fn append_message(tx: &Tx, conv: &mut Conversation, m: &Message, members: &[u64]) -> AppResult<String> {
     store::insert_message(tx, m)?;
     conv.last_seq = m.seq;
     if m.at_all {
@@ -57,9 +62,9 @@ pub fn append_message(tx: &Tx, conv: &mut Conversation, m: &Message, members: &[
         search::enqueue_upsert(tx, doc)?;
     }
     let unread = Some(members.len().saturating_sub(1));
-    let frame = message_frame(&mut Names::write(tx), m, unread)?;
-    realtime::publish(tx, members.to_vec(), Some(m.seq), frame.to_string());
-    Ok(())
+    let message = message_json(&mut Names::write(tx), m, unread)?.to_string();
+    realtime::publish(tx, members.to_vec(), Some(m.seq), frame_around(m, &message));
+    Ok(message)
 }
 
 /// A system line in the history ("张三 邀请 李四 加入了群聊").

@@ -32,7 +32,7 @@ impl Feed for ChatFeed {
                 };
                 for m in missed {
                     let unread = receipts.as_ref().filter(|_| m.sender_id == user).map(|r| r.unread_of(&m));
-                    out.push((m.seq, message_frame(&mut names, &m, unread)?.to_string()));
+                    out.push((m.seq, message_frame(&mut names, &m, unread)?));
                 }
             }
             if let Some(t) = &events {

@@ -130,12 +130,24 @@ fn draft_from_input(input: &SendInput, limits: &ChatSettings) -> AppResult<Draft
 
 /// Write `draft` into `conv` as `user`; the whole send inside one transaction.
 pub fn post(tx: &Tx, conv: &mut Conversation, member: &MemberRow, user: u64, draft: &Draft) -> AppResult<Message> {
+    Ok(post_rendered(tx, conv, member, user, draft)?.0)
+}
+
+/// [`post`], also answering the new message as its sender sees it (JSON text), rendered once
+/// for the frame and the answer. `None` for a retry of a send that already succeeded.
+pub fn post_rendered(
+    tx: &Tx,
+    conv: &mut Conversation,
+    member: &MemberRow,
+    user: u64,
+    draft: &Draft,
+) -> AppResult<(Message, Option<String>)> {
     check_may_speak(conv, user)?;
     if !draft.client_id.is_empty() {
         let key = store::client_id_key(conv.id, user, &draft.client_id);
         if let Some(seq) = store::CLIENT_IDS.open(tx.txn)?.get(&key)? {
             if let Some(m) = store::message(tx, conv.id, seq)? {
-                return Ok(m); // a retry of a send that already succeeded
+                return Ok((m, None)); // a retry of a send that already succeeded
             }
         }
     }
@@ -177,7 +189,7 @@ pub fn post(tx: &Tx, conv: &mut Conversation, member: &MemberRow, user: u64, dra
         recalled: None,
         client_id: draft.client_id.clone(),
     };
-    events::append_message(tx, conv, &m, &members)?;
+    let rendered = events::append_message(tx, conv, &m, &members)?;
     if !m.client_id.is_empty() {
         store::CLIENT_IDS.open(tx.txn)?.put(&store::client_id_key(conv.id, user, &m.client_id), &m.seq)?;
     }
@@ -186,41 +198,42 @@ pub fn post(tx: &Tx, conv: &mut Conversation, member: &MemberRow, user: u64, dra
         uc.mention_seq = m.seq;
         store::put_user_conv(tx, u, conv.id, &uc)?;
     }
-    Ok(m)
+    Ok((m, Some(rendered)))
 }
 
-/// Render a message for its sender right after sending.
+/// Render a message for its sender from a snapshot (a retried send).
 pub fn render_own(p: &Platform, m: &Message) -> AppResult<Value> {
     let txn = p.store.begin_read()?;
     let receipts = super::view::Receipts::load(&txn, m.conversation_id)?;
     message_json(&mut Names::read(&txn), m, Some(receipts.unread_of(m)))
 }
 
-pub async fn send(p: &Platform, user: u64, id: u64, input: SendInput) -> AppResult<Value> {
+/// Send text or a link; answers the message (JSON text).
+pub async fn send(p: &Platform, user: u64, id: u64, input: SendInput) -> AppResult<String> {
     let limits = ChatSettings::load(&p.store.begin_read()?)?;
     let draft = draft_from_input(&input, &limits)?;
-    let m = p
-        .store
-        .write(move |tx| {
-            let (mut conv, member) = store::conversation_for(tx, id, user)?;
-            post(tx, &mut conv, &member, user, &draft)
-        })
-        .await?;
-    render_own(p, &m)
+    write_draft(p, user, id, draft).await
 }
 
 /// Send an already stored attachment (the blob is referenced inside the transaction).
-pub async fn send_file(p: &Platform, user: u64, id: u64, kind: MsgKind, file: FileRef) -> AppResult<Value> {
+pub async fn send_file(p: &Platform, user: u64, id: u64, kind: MsgKind, file: FileRef) -> AppResult<String> {
     let mut draft = Draft::of(kind);
     draft.file = Some(file);
-    let m = p
+    write_draft(p, user, id, draft).await
+}
+
+async fn write_draft(p: &Platform, user: u64, id: u64, draft: Draft) -> AppResult<String> {
+    let (m, rendered) = p
         .store
         .write(move |tx| {
             let (mut conv, member) = store::conversation_for(tx, id, user)?;
-            post(tx, &mut conv, &member, user, &draft)
+            post_rendered(tx, &mut conv, &member, user, &draft)
         })
         .await?;
-    render_own(p, &m)
+    match rendered {
+        Some(json) => Ok(json),
+        None => Ok(render_own(p, &m)?.to_string()),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -53,11 +53,12 @@ pub fn conversation_for_read(txn: &redb::ReadTransaction, id: u64, user: u64) ->
     Ok((conv, member))
 }
 
+/// The member ids of a conversation (keys only: the rows are not decoded).
 pub fn member_ids(tx: &Tx, conv: u64) -> AppResult<Vec<u64>> {
     let t = MEMBERS.open(tx.txn)?;
     let mut out = Vec::new();
-    for row in t.range(&(conv, 0), &(conv, u64::MAX))? {
-        out.push(row?.0 .1);
+    for key in t.keys(&(conv, 0), &(conv, u64::MAX))? {
+        out.push(key?.1);
     }
     Ok(out)
 }

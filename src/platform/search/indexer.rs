@@ -18,14 +18,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
-/// Most operations per tantivy commit.
+/// Most outbox rows read (and handed to tantivy) at once.
 pub const CHUNK: usize = 500;
+/// Most operations in one tantivy commit. Commits are otherwise paced by [`MIN_COMMIT_GAP`]:
+/// each one costs a new segment (arenas, files, fsyncs, later merges) whatever its size, so a
+/// busy chat must not commit every few hundred messages.
+const MAX_UNCOMMITTED: usize = 20_000;
 /// Safety-net poll when no nudge arrives.
 const POLL: Duration = Duration::from_millis(500);
-/// Least time between two commits while changes trickle in (each commit makes a segment).
+/// Least time between two commits (each commit makes a segment).
 const MIN_COMMIT_GAP: Duration = Duration::from_millis(200);
-/// How long to wait for the writer's commit after a nudge that found nothing yet.
-const FOLLOW_MAX: Duration = Duration::from_secs(1);
 const RETRY: Duration = Duration::from_secs(5);
 /// Writer memory budgets (tantivy needs at least 15 MB per thread; we use one thread).
 const WRITER_BUDGET: usize = 32 * 1024 * 1024;
@@ -238,8 +240,7 @@ impl Feeder<'_> {
     /// Apply up to CHUNK committed outbox rows after `added`. Returns how many. An outbox row
     /// that does not decode is skipped; a writer error is returned (the caller reopens).
     fn drain_chunk(&mut self) -> AppResult<usize> {
-        let max = CHUNK.saturating_sub(self.uncommitted).max(1);
-        let rows = outbox::read_after(&self.store.begin_read()?, self.added, max)?;
+        let rows = outbox::read_after(&self.store.begin_read()?, self.added, CHUNK)?;
         for (seq, op) in &rows {
             match op {
                 Some(OutboxOp::Upsert(doc)) => {
@@ -271,15 +272,6 @@ impl Feeder<'_> {
             tracing::warn!(error = %e, "search outbox trim failed; will retry after the next commit");
         }
         Ok(())
-    }
-}
-
-/// After a nudge that found nothing: the enqueuing transaction had not committed yet. Wait
-/// (briefly) for the writer's next commit after `commits_seen`.
-fn follow_commit(store: &Store, commits_seen: u64, stop: &dyn Fn() -> bool) {
-    let until = Instant::now() + FOLLOW_MAX;
-    while store.stats().commits.load(Ordering::SeqCst) <= commits_seen && Instant::now() < until && !stop() {
-        std::thread::sleep(Duration::from_millis(3));
     }
 }
 
@@ -319,33 +311,23 @@ fn open_and_feed(shared: &Shared, store: &Store, source: SourceFn, seen: &mut u6
         uncommitted: 0,
         last_commit: Instant::now(),
     };
-    let mut follow: Option<u64> = None;
     while !stop() {
         let n = f.drain_chunk()?;
-        if f.uncommitted >= CHUNK {
+        if f.uncommitted > 0 && (f.uncommitted >= MAX_UNCOMMITTED || f.last_commit.elapsed() >= MIN_COMMIT_GAP) {
             f.commit()?;
             continue;
         }
         if n > 0 {
-            follow = None;
             continue;
         }
         if f.uncommitted > 0 {
-            let since = f.last_commit.elapsed();
-            if since >= MIN_COMMIT_GAP {
-                f.commit()?;
-            } else {
-                WAKE.wait(seen, MIN_COMMIT_GAP - since, &stop);
-            }
+            // Sleep out the gap (nudges would wake us for every write commit); what is
+            // enqueued meanwhile is read in chunks and goes into this commit.
+            std::thread::sleep(MIN_COMMIT_GAP.saturating_sub(f.last_commit.elapsed()));
             continue;
         }
-        if let Some(c) = follow.take() {
-            follow_commit(store, c, &stop);
-            continue;
-        }
-        if WAKE.wait(seen, POLL, &stop) {
-            follow = Some(store.stats().commits.load(Ordering::SeqCst));
-        }
+        // Enqueues nudge after their transaction commits, so what a nudge announces is readable.
+        WAKE.wait(seen, POLL, &stop);
     }
     if f.uncommitted > 0 {
         f.commit()?;

@@ -57,9 +57,9 @@ pub fn enqueue_delete(tx: &Tx, key: impl Into<String>) -> AppResult<()> {
 fn enqueue(tx: &Tx, op: &OutboxOp) -> AppResult<()> {
     let seq = tx.next_seq()?;
     SEARCH_OUTBOX.open(tx.txn)?.put(&seq, op)?;
-    // Callers hold `&Tx`, so no after-commit hook: we nudge now and the indexer, finding
-    // nothing committed yet, waits for the writer's next commit (see `indexer::follow_commit`).
-    WAKE.nudge();
+    // Wake the indexer once the row is committed (never for a transaction that fails): woken
+    // before, it would find nothing readable yet.
+    tx.after_commit(|| WAKE.nudge());
     Ok(())
 }
 

@@ -210,6 +210,11 @@ where
     pub fn range(&self, lo: &K, hi: &K) -> AppResult<impl DoubleEndedIterator<Item = AppResult<(K, V)>> + '_> {
         Ok(self.inner.range(lo.as_self()..=hi.as_self())?.map(row::<K, V>))
     }
+
+    /// The keys with `lo <= key <= hi`, in key order, without decoding the values.
+    pub fn keys(&self, lo: &K, hi: &K) -> AppResult<impl DoubleEndedIterator<Item = AppResult<K>> + '_> {
+        Ok(self.inner.range(lo.as_self()..=hi.as_self())?.map(|r| Ok(K::from_self(r?.0.value()))))
+    }
 }
 
 type RawRow<'a, K> = Result<(redb::AccessGuard<'a, K>, redb::AccessGuard<'a, &'static [u8]>), redb::StorageError>;

@@ -73,6 +73,10 @@ pub struct WriterStats {
     pub commits: AtomicU64,
     pub jobs: AtomicU64,
     pub failed_jobs: AtomicU64,
+    /// Time spent running use cases (including re-runs after a failed job), in microseconds.
+    pub run_micros: AtomicU64,
+    /// Time spent in durable commits (writing pages and fsync), in microseconds.
+    pub commit_micros: AtomicU64,
     /// Set after a commit failed with an I/O error: redb refuses writes until reopened, so we
     /// report unhealthy and let the supervisor restart us.
     pub poisoned: AtomicBool,
@@ -108,7 +112,7 @@ fn run_batch(db: &redb::Database, clock: &SharedClock, batch: Vec<Request>, stat
     let mut slots: Vec<Slot> = batch.into_iter().map(|req| Slot { req, outcome: None }).collect();
     let now = clock.now_ms();
     let hooks = loop {
-        match attempt(db, now, &mut slots, services) {
+        match attempt(db, now, &mut slots, services, stats) {
             Attempt::Committed(hooks) => break hooks,
             Attempt::Retry => continue,
             Attempt::Fatal(e) => {
@@ -152,7 +156,8 @@ fn storage_failed(e: impl std::fmt::Display) -> AppError {
     )
 }
 
-fn attempt(db: &redb::Database, now: i64, slots: &mut [Slot], services: &Services) -> Attempt {
+fn attempt(db: &redb::Database, now: i64, slots: &mut [Slot], services: &Services, stats: &WriterStats) -> Attempt {
+    let started = std::time::Instant::now();
     let mut txn = match db.begin_write() {
         Ok(t) => t,
         Err(e) => return Attempt::Fatal(storage_failed(e)),
@@ -181,6 +186,7 @@ fn attempt(db: &redb::Database, now: i64, slots: &mut [Slot], services: &Service
                 drop(tx);
                 // Abort everything this transaction did; the remaining jobs run again.
                 let _ = txn.abort();
+                stats.run_micros.fetch_add(micros(started.elapsed()), Ordering::Relaxed);
                 for s in slots.iter_mut() {
                     if matches!(s.outcome, Some(Ok(_))) {
                         s.outcome = None;
@@ -190,8 +196,16 @@ fn attempt(db: &redb::Database, now: i64, slots: &mut [Slot], services: &Service
             }
         }
     }
-    match txn.commit() {
+    let committing = std::time::Instant::now();
+    stats.run_micros.fetch_add(micros(committing - started), Ordering::Relaxed);
+    let committed = txn.commit();
+    stats.commit_micros.fetch_add(micros(committing.elapsed()), Ordering::Relaxed);
+    match committed {
         Ok(()) => Attempt::Committed(hooks),
         Err(e) => Attempt::Fatal(storage_failed(e)),
     }
+}
+
+fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
