@@ -7,25 +7,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-struct World {
-    s: TestServer,
-    admin: Client,
-    dept: u64,
-}
-
-fn world() -> World {
-    let s = TestServer::start();
-    let admin = s.setup();
-    let dept = admin.root_department();
-    World { s, admin, dept }
-}
-
-impl World {
-    fn person(&self, userid: &str, name: &str) -> Person {
-        self.s.person(&self.admin, userid, name, self.dept)
-    }
-}
-
 #[test]
 fn a_direct_chat_delivers_counts_unread_and_flips_to_read() {
     let w = world();

@@ -144,3 +144,24 @@ pub fn conversations(c: &Client) -> Vec<Value> {
 pub fn conv_in_list(c: &Client, id: u64) -> Option<Value> {
     conversations(c).into_iter().find(|v| v["id"] == id)
 }
+
+/// A set-up server, its admin and the root department: the start of every chat scenario.
+pub struct World {
+    pub s: TestServer,
+    pub admin: Client,
+    pub dept: u64,
+}
+
+pub fn world() -> World {
+    let s = TestServer::start();
+    let admin = s.setup();
+    let dept = admin.root_department();
+    World { s, admin, dept }
+}
+
+impl World {
+    /// A signed-in member of the root department.
+    pub fn person(&self, userid: &str, name: &str) -> Person {
+        self.s.person(&self.admin, userid, name, self.dept)
+    }
+}

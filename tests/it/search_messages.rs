@@ -78,25 +78,6 @@ fn wait_outbox_empty(s: &TestServer) {
     }
 }
 
-struct World {
-    s: TestServer,
-    admin: Client,
-    dept: u64,
-}
-
-fn world() -> World {
-    let s = TestServer::start();
-    let admin = s.setup();
-    let dept = admin.root_department();
-    World { s, admin, dept }
-}
-
-impl World {
-    fn person(&self, userid: &str, name: &str) -> Person {
-        self.s.person(&self.admin, userid, name, self.dept)
-    }
-}
-
 fn send(c: &Client, conv: u64, body: Value) -> u64 {
     seq_of(&c.post(&format!("/api/v1/chat/conversations/{conv}/messages"), body).expect(201, ""))
 }

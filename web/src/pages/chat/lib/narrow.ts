@@ -1,16 +1,9 @@
-import { ref } from 'vue'
+import { mediaFlag } from '@/composables/useMobile'
 
 // Chat, announcements and search switch to one-screen-at-a-time below this width.
-const QUERY = '(max-width: 640px)'
-const mql = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia(QUERY) : null
-const shared = ref(mql ? mql.matches : false)
-if (mql) {
-  const update = () => (shared.value = mql.matches)
-  if (mql.addEventListener) mql.addEventListener('change', update)
-  else mql.addListener(update)
-}
+const narrow = mediaFlag('(max-width: 640px)')
 
 /** True on phone-sized screens (≤ 640px). */
 export function useNarrow() {
-  return shared
+  return narrow
 }

@@ -1,1 +1,0 @@
-import{r as a}from"./vendor-Cxb_zEi1.js";const d="(max-width: 600px)",e=typeof window<"u"&&window.matchMedia?window.matchMedia(d):null,n=a(e?e.matches:!1);if(e){const t=()=>n.value=e.matches;e.addEventListener?e.addEventListener("change",t):e.addListener(t)}function s(){return n}export{s as u};
