@@ -514,10 +514,12 @@ async fn phase_seq(w: &World, k: &Knobs) -> Value {
     v
 }
 
-fn perf_start(k: &Knobs, server: &Server) -> Option<Child> {
+/// `perf record -g` of the server for `secs` (CHAT_LOAD_PERF=<file>).
+fn perf_start(k: &Knobs, server: &Server, secs: f64) -> Option<Child> {
     let out = k.perf.as_ref()?;
     let child = Command::new("perf")
-        .args(["record", "-F", "1999", "-g", "-o", out, "-p", &server.pid().to_string()])
+        .args(["record", "-F", "1999", "-g", "-o", out, "-p", &server.pid().to_string(), "--", "sleep"])
+        .arg(format!("{secs:.1}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -528,7 +530,6 @@ fn perf_start(k: &Knobs, server: &Server) -> Option<Child> {
 
 fn perf_stop(child: Option<Child>) {
     if let Some(mut c) = child {
-        let _ = Command::new("kill").arg("-INT").arg(c.id().to_string()).status();
         let _ = c.wait();
     }
 }
@@ -544,7 +545,7 @@ async fn phase_throughput(w: &World, k: &Knobs, server: &Server) -> Value {
     for h in warm {
         h.await.expect("warm");
     }
-    let perf = perf_start(k, server);
+    let perf = perf_start(k, server, k.secs);
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicUsize::new(0));
     let cpu0 = server.cpu_secs();

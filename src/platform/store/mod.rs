@@ -157,6 +157,11 @@ impl Store {
         self.inner.services.insert(service);
     }
 
+    /// A service registered with [`Store::provide`] (e.g. a cache the write jobs invalidate).
+    pub fn service<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.inner.services.get::<T>()
+    }
+
     pub fn schema(&self) -> &'static Schema {
         self.inner.schema
     }
