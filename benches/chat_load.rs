@@ -358,10 +358,14 @@ impl Api {
 
     /// Send one text message; returns the status and the time the POST took.
     async fn send_text(&self, u: &User, conv: u64, text: &str, client_id: &str) -> (u16, Duration) {
-        let body = format!(
-            "{{\"kind\":\"text\",\"text\":{},\"mentions\":[],\"at_all\":false,\"client_id\":\"{client_id}\"}}",
-            Value::from(text)
-        );
+        let body = if client_id.is_empty() {
+            format!("{{\"kind\":\"text\",\"text\":{},\"mentions\":[],\"at_all\":false}}", Value::from(text))
+        } else {
+            format!(
+                "{{\"kind\":\"text\",\"text\":{},\"mentions\":[],\"at_all\":false,\"client_id\":\"{client_id}\"}}",
+                Value::from(text)
+            )
+        };
         let t = Instant::now();
         let res = self
             .http
@@ -493,7 +497,12 @@ fn secs(t: Instant) -> f64 {
 static SENT: AtomicU64 = AtomicU64::new(0);
 static CLIENT_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// A fresh idempotency key, as the SPA sends with every message (`CHAT_LOAD_CLIENT_ID=0`: none).
 fn client_id() -> String {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *OFF.get_or_init(|| std::env::var("CHAT_LOAD_CLIENT_ID").is_ok_and(|v| v == "0")) {
+        return String::new();
+    }
     format!("cl-{}", CLIENT_IDS.fetch_add(1, Ordering::Relaxed))
 }
 
