@@ -24,7 +24,9 @@
 //! server with `perf record -g` during the throughput phase).
 //!
 //! The client and the server share the machine: on 2 cores the client's own HTTP and WebSocket
-//! work is taken from the server. The fan-out phase needs `ulimit -n` above 2 × users.
+//! work is taken from the server. The fan-out phase opens one socket per user in each process:
+//! it checks `ulimit -n` (at least 2 × users + 512; `ulimit -n 65536` before running).
+//! The JSON line ends with `targets`: each figure with its target and whether it was met.
 
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, COOKIE, SET_COOKIE};
@@ -356,10 +358,14 @@ impl Api {
 
     /// Send one text message; returns the status and the time the POST took.
     async fn send_text(&self, u: &User, conv: u64, text: &str, client_id: &str) -> (u16, Duration) {
-        let body = format!(
-            "{{\"kind\":\"text\",\"text\":{},\"mentions\":[],\"at_all\":false,\"client_id\":\"{client_id}\"}}",
-            Value::from(text)
-        );
+        let body = if client_id.is_empty() {
+            format!("{{\"kind\":\"text\",\"text\":{},\"mentions\":[],\"at_all\":false}}", Value::from(text))
+        } else {
+            format!(
+                "{{\"kind\":\"text\",\"text\":{},\"mentions\":[],\"at_all\":false,\"client_id\":\"{client_id}\"}}",
+                Value::from(text)
+            )
+        };
         let t = Instant::now();
         let res = self
             .http
@@ -491,7 +497,12 @@ fn secs(t: Instant) -> f64 {
 static SENT: AtomicU64 = AtomicU64::new(0);
 static CLIENT_IDS: AtomicU64 = AtomicU64::new(1);
 
+/// A fresh idempotency key, as the SPA sends with every message (`CHAT_LOAD_CLIENT_ID=0`: none).
 fn client_id() -> String {
+    static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *OFF.get_or_init(|| std::env::var("CHAT_LOAD_CLIENT_ID").is_ok_and(|v| v == "0")) {
+        return String::new();
+    }
     format!("cl-{}", CLIENT_IDS.fetch_add(1, Ordering::Relaxed))
 }
 
@@ -514,10 +525,12 @@ async fn phase_seq(w: &World, k: &Knobs) -> Value {
     v
 }
 
-fn perf_start(k: &Knobs, server: &Server) -> Option<Child> {
+/// `perf record -g` of the server for `secs` (CHAT_LOAD_PERF=<file>).
+fn perf_start(k: &Knobs, server: &Server, secs: f64) -> Option<Child> {
     let out = k.perf.as_ref()?;
     let child = Command::new("perf")
-        .args(["record", "-F", "1999", "-g", "-o", out, "-p", &server.pid().to_string()])
+        .args(["record", "-F", "1999", "-g", "-o", out, "-p", &server.pid().to_string(), "--", "sleep"])
+        .arg(format!("{secs:.1}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -528,7 +541,6 @@ fn perf_start(k: &Knobs, server: &Server) -> Option<Child> {
 
 fn perf_stop(child: Option<Child>) {
     if let Some(mut c) = child {
-        let _ = Command::new("kill").arg("-INT").arg(c.id().to_string()).status();
         let _ = c.wait();
     }
 }
@@ -544,7 +556,7 @@ async fn phase_throughput(w: &World, k: &Knobs, server: &Server) -> Value {
     for h in warm {
         h.await.expect("warm");
     }
-    let perf = perf_start(k, server);
+    let perf = perf_start(k, server, k.secs);
     let stop = Arc::new(AtomicBool::new(false));
     let errors = Arc::new(AtomicUsize::new(0));
     let cpu0 = server.cpu_secs();
@@ -682,13 +694,13 @@ async fn phase_e2e(w: &World, k: &Knobs) -> Value {
     v
 }
 
-async fn phase_paging(w: &World, k: &Knobs) -> Value {
-    let u = &w.users[0];
-    let base = format!("/api/v1/chat/conversations/{}/messages", w.group);
+/// Page 1,000 messages back (5 pages of 200, `?before=`) `repeat` times: (per 1,000, per page, count).
+async fn page_back(api: &Api, u: &User, conv: u64, repeat: usize) -> (Samples, Samples, usize) {
+    let base = format!("/api/v1/chat/conversations/{conv}/messages");
     let mut total = Samples::default();
     let mut page = Samples::default();
     let mut count = 0;
-    for _ in 0..k.page_repeat {
+    for _ in 0..repeat {
         let t = Instant::now();
         let mut before: Option<u64> = None;
         count = 0;
@@ -698,7 +710,7 @@ async fn phase_paging(w: &World, k: &Knobs) -> Value {
                 None => format!("{base}?limit=200"),
             };
             let tp = Instant::now();
-            let v = w.api.get(u, &q).await;
+            let v = api.get(u, &q).await;
             page.push(tp.elapsed());
             let items = v["items"].as_array().expect("items");
             count += items.len();
@@ -709,6 +721,11 @@ async fn phase_paging(w: &World, k: &Knobs) -> Value {
         }
         total.push(t.elapsed());
     }
+    (total, page, count)
+}
+
+async fn phase_paging(w: &World, k: &Knobs) -> Value {
+    let (total, page, count) = page_back(&w.api, &w.users[0], w.group, k.page_repeat).await;
     say!(
         "paging: {count} messages back in pages of 200: p50 {:.2} ms p99 {:.2} ms (target <= 20); a page p50 {:.2} ms",
         total.pct(50.0),
@@ -906,6 +923,16 @@ async fn phase_startup(w: &World, k: &Knobs, server: Server, dir: &Path) -> (Val
     let t = Instant::now();
     api.get(u, &format!("/api/v1/chat/conversations/{}/messages?limit=50", targets[5])).await;
     let page_ms = t.elapsed().as_secs_f64() * 1000.0;
+    // 1,000 messages back in a conversation of 50,000, after the restart: cold, then warm.
+    let (cold, _, _) = page_back(api, u, targets[7], 1).await;
+    let (warm, _, count) = page_back(api, u, targets[7], k.page_repeat).await;
+    say!(
+        "startup: paging {count} messages back in a conversation of {}: cold {:.1} ms, then p50 {:.2} ms p99 {:.2} ms",
+        have / targets.len() as u64,
+        cold.pct(50.0),
+        warm.pct(50.0),
+        warm.pct(99.0)
+    );
     say!(
         "startup: graceful stop {:.0} ms; restart with {have} messages healthy in {:.0} ms; idle RSS {rss_idle} MB; \
          first conversation list {list_ms:.1} ms, first history page {page_ms:.1} ms",
@@ -917,11 +944,34 @@ async fn phase_startup(w: &World, k: &Knobs, server: Server, dir: &Path) -> (Val
         "data_redb_mb": db_mb.round(), "rss_mb_loaded": rss_loaded, "stop_ms": stop.as_millis(),
         "restart_ms": took.as_millis(), "rss_mb_idle_after_restart": rss_idle,
         "first_list_ms": r3(list_ms), "first_page_ms": r3(page_ms),
+        "paging_1000_cold_ms": r3(cold.pct(50.0)), "paging_1000": warm.summary(),
     });
     (v, server)
 }
 
 // ---------------------------------------------------------------- main
+
+/// Each measured figure next to its target (absent phases are left out).
+fn targets(out: &Value) -> Value {
+    let checks: [(&str, &[&str], f64, bool); 7] = [
+        ("throughput_msgs_per_s", &["throughput", "msgs_per_s"], 15_000.0, true),
+        ("send_p99_under_load_ms", &["throughput", "p99_ms"], 10.0, false),
+        ("e2e_p99_ms", &["e2e", "p99_ms"], 5.0, false),
+        ("fanout_p99_ms", &["fanout", "delivery", "p99_ms"], 200.0, false),
+        ("rss_mb_with_sockets", &["fanout", "rss_mb_with_sockets"], 250.0, false),
+        ("paging_1000_p50_ms", &["paging", "p50_ms"], 20.0, false),
+        ("idle_rss_mb", &["idle_rss_mb"], 60.0, false),
+    ];
+    let mut t = serde_json::Map::new();
+    for (name, path, target, at_least) in checks {
+        let v = path.iter().try_fold(out, |v, k| v.get(*k)).and_then(Value::as_f64);
+        if let Some(v) = v {
+            let met = if at_least { v >= target } else { v <= target };
+            t.insert(name.into(), json!({"value": v, "target": target, "met": met}));
+        }
+    }
+    Value::Object(t)
+}
 
 fn main() {
     let k = Knobs::read();
@@ -970,11 +1020,14 @@ fn main() {
         let w = set_up(&api, &k).await;
         let _ = &w.admin;
         out["rss_mb_after_setup"] = json!(server.rss_mb());
+        say!("set-up: server RSS {} MB", server.rss_mb());
         if k.runs("seq") {
             out["seq"] = phase_seq(&w, &k).await;
         }
         if k.runs("throughput") {
             out["throughput"] = phase_throughput(&w, &k, &server).await;
+            out["throughput"]["rss_mb_after"] = json!(server.rss_mb());
+            say!("throughput: server RSS {} MB afterwards", server.rss_mb());
         }
         if k.runs("e2e") {
             out["e2e"] = phase_e2e(&w, &k).await;
@@ -994,5 +1047,6 @@ fn main() {
     });
     let _ = server.stop();
     out["loadavg_after"] = json!(loadavg());
+    out["targets"] = targets(&out);
     println!("{out}");
 }

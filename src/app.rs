@@ -48,6 +48,8 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     let (shutdown, _) = tokio::sync::watch::channel(None);
     let realtime = crate::platform::realtime::Realtime::new();
     store.provide(Arc::new(realtime.clone()));
+    store.provide(Arc::new(crate::platform::settings::SettingsCache::default()));
+    store.provide(Arc::new(crate::platform::auth::session::SessionCache::default()));
     features_realtime_feeds(&realtime);
     crate::org::store::set_member_hooks(MEMBER_HOOKS);
     let search = crate::platform::search::Search::new(crate::platform::search::index_dir(&dir));

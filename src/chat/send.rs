@@ -210,7 +210,7 @@ pub fn render_own(p: &Platform, m: &Message) -> AppResult<Value> {
 
 /// Send text or a link; answers the message (JSON text).
 pub async fn send(p: &Platform, user: u64, id: u64, input: SendInput) -> AppResult<String> {
-    let limits = ChatSettings::load(&p.store.begin_read()?)?;
+    let limits = ChatSettings::cached(&p.store)?;
     let draft = draft_from_input(&input, &limits)?;
     write_draft(p, user, id, draft).await
 }

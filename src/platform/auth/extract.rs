@@ -2,7 +2,7 @@
 //! unsafe methods, and records activity. Handlers that take `Auth` are signed-in only.
 
 use super::roles::{role_of, AdminRole, Permission};
-use super::session::{self, SecuritySettings, SessionRecord, COOKIE};
+use super::session::{self, SecuritySettings, SessionCache, SessionRecord, COOKIE};
 use crate::error::{AppError, AppResult};
 use crate::platform::audit::Actor;
 use crate::platform::http::client_ip;
@@ -65,12 +65,9 @@ fn resolve(req: &HttpRequest) -> AppResult<Auth> {
     let token =
         req.cookie(COOKIE).map(|c| c.value().to_owned()).ok_or_else(|| AppError::unauthorized("Please sign in"))?;
     let hash = session::token_hash(&token);
-    let txn = p.store.begin_read()?;
-    let rec = session::SESSIONS
-        .get_in(&txn, &hash)?
+    let rec = stored_session(p, &hash)?
         .ok_or_else(|| AppError::unauthorized("Your session has ended, please sign in again"))?;
-    let settings = SecuritySettings::load(&txn)?;
-    drop(txn);
+    let settings = SecuritySettings::cached(&p.store)?;
     let now = p.now_ms();
     if !session::is_live(&rec, &settings, now) {
         return Err(AppError::unauthorized("Your session has expired, please sign in again"));
@@ -94,6 +91,21 @@ fn resolve(req: &HttpRequest) -> AppResult<Auth> {
     }
     let ip = client_ip(req, p.config.trust_proxy);
     Ok(Auth { user_id: rec.user_id, session: rec, token_hash: hash, ip })
+}
+
+/// The stored session for a token hash, through the [`SessionCache`] when the store has one.
+fn stored_session(p: &Platform, hash: &str) -> AppResult<Option<SessionRecord>> {
+    let cache = p.store.service::<SessionCache>();
+    let generation = match cache.as_deref().map(|c| c.get(hash)) {
+        Some(Ok(rec)) => return Ok(Some(rec)),
+        Some(Err(generation)) => Some(generation),
+        None => None,
+    };
+    let rec = session::SESSIONS.get_in(&p.store.begin_read()?, &hash.to_owned())?;
+    if let (Some(cache), Some(generation), Some(rec)) = (&cache, generation, &rec) {
+        cache.fill(generation, hash, rec);
+    }
+    Ok(rec)
 }
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -125,6 +125,7 @@ pub fn remove_by_hash(tx: &Tx, hash: &str) -> AppResult<Option<SessionRecord>> {
     let Some(rec) = sessions.get(&hash.to_owned())? else { return Ok(None) };
     sessions.remove(&hash.to_owned())?;
     USER_SESSIONS.open(tx.txn)?.remove(&(rec.user_id, rec.id))?;
+    forget_after_commit(tx, hash);
     // Live connections opened with this session end with it.
     crate::platform::realtime::close_session_after_commit(tx, hash);
     Ok(Some(rec))
@@ -167,6 +168,59 @@ pub fn touch(tx: &Tx, hash: &str) -> AppResult<()> {
     if let Some(mut rec) = sessions.get(&hash.to_owned())? {
         rec.last_seen_at = tx.now;
         sessions.put(&hash.to_owned(), &rec)?;
+        forget_after_commit(tx, hash);
     }
     Ok(())
+}
+
+/// Sessions the `Auth` extractor resolved recently (token hash -> record), so a request does
+/// not open a snapshot and decode its session. Every change of a stored session ([`touch`],
+/// [`remove_by_hash`]) drops the entry in an after-commit hook, which runs before the changing
+/// request is answered; a reader that missed puts a record back only if nothing was dropped
+/// since its miss (the generation), so a record read from a snapshot older than a sign-out
+/// never outlives it. Expiry is still judged on every request.
+#[derive(Default)]
+pub struct SessionCache {
+    state: parking_lot::RwLock<CacheState>,
+}
+
+#[derive(Default)]
+struct CacheState {
+    generation: u64,
+    records: std::collections::HashMap<String, SessionRecord>,
+}
+
+/// Entries kept at most; the cache starts over when full.
+const CACHE_MAX: usize = 20_000;
+
+impl SessionCache {
+    /// The cached record, or the generation to pass to [`SessionCache::fill`].
+    pub fn get(&self, hash: &str) -> Result<SessionRecord, u64> {
+        let s = self.state.read();
+        s.records.get(hash).cloned().ok_or(s.generation)
+    }
+
+    pub fn fill(&self, generation: u64, hash: &str, rec: &SessionRecord) {
+        let mut s = self.state.write();
+        if s.generation != generation {
+            return;
+        }
+        if s.records.len() >= CACHE_MAX {
+            s.records.clear();
+        }
+        s.records.insert(hash.to_owned(), rec.clone());
+    }
+
+    pub fn forget(&self, hash: &str) {
+        let mut s = self.state.write();
+        s.generation += 1;
+        s.records.remove(hash);
+    }
+}
+
+fn forget_after_commit(tx: &Tx, hash: &str) {
+    if let Some(cache) = tx.service::<SessionCache>() {
+        let hash = hash.to_owned();
+        tx.after_commit(move || cache.forget(&hash));
+    }
 }

@@ -35,6 +35,11 @@ pub struct Schema {
 
 const QUEUE_CAPACITY: usize = 16_384;
 
+/// redb's page cache (reads and the write buffer). redb defaults to 1 GiB, which a growing
+/// database fills: RSS followed the file (704 MB after writing 1,000,000 messages). Pages
+/// beyond this are read back through the OS page cache, which the kernel can reclaim.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
+
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
@@ -93,7 +98,7 @@ impl Store {
     ) -> AppResult<(Store, SchemaState)> {
         let lock = lock_data_dir(dir)?;
         let path = dir.join("data.redb");
-        let db = match redb::Database::create(&path) {
+        let db = match redb::Builder::new().set_cache_size(CACHE_BYTES).create(&path) {
             Ok(db) => db,
             Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
                 return Err(AppError::unavailable(format!("{} is already open in another process", path.display())))
@@ -155,6 +160,11 @@ impl Store {
     /// Make `service` reachable from write jobs through [`Tx::service`].
     pub fn provide<T: Any + Send + Sync>(&self, service: Arc<T>) {
         self.inner.services.insert(service);
+    }
+
+    /// A service registered with [`Store::provide`] (e.g. a cache the write jobs invalidate).
+    pub fn service<T: Any + Send + Sync>(&self) -> Option<Arc<T>> {
+        self.inner.services.get::<T>()
     }
 
     pub fn schema(&self) -> &'static Schema {
