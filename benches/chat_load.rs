@@ -503,7 +503,9 @@ fn client_id() -> String {
     if *OFF.get_or_init(|| std::env::var("CHAT_LOAD_CLIENT_ID").is_ok_and(|v| v == "0")) {
         return String::new();
     }
-    format!("cl-{}", CLIENT_IDS.fetch_add(1, Ordering::Relaxed))
+    // time-ordered, as the SPA's (see `newClientId`): milliseconds first, then a counter
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    format!("{ms:013}-{:08}", CLIENT_IDS.fetch_add(1, Ordering::Relaxed))
 }
 
 async fn phase_seq(w: &World, k: &Knobs) -> Value {

@@ -345,6 +345,7 @@ fn features_start_background_jobs(p: &web::Data<Platform>) {
     crate::admin::backup::start_schedule(p);
     start_blob_gc(p);
     crate::notice::publish::start_jobs(p);
+    crate::chat::housekeeping::start_jobs(p);
     if let Err(e) = p.search.start(p.store.clone(), Arc::new(features_search_documents)) {
         tracing::error!(error = %e, "cannot start the search indexer");
     }

@@ -5,7 +5,7 @@
 use crate::platform::store::{Migration, Schema, TableSpec};
 
 /// Bump when a migration is added below.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub static TABLES: &[TableSpec] = &[
     // platform
@@ -38,7 +38,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::chat::store::MESSAGES.spec(),
     crate::chat::store::CONV_EVENTS.spec(),
     crate::chat::store::DIRECT.spec(),
-    crate::chat::store::CLIENT_IDS.spec(),
+    crate::chat::store::SEND_IDS.spec(),
     crate::chat::store::FAVORITES.spec(),
     crate::chat::store::JOIN_REQUESTS.spec(),
     crate::chat::store::DEPARTMENT_GROUPS.spec(),
@@ -52,7 +52,11 @@ pub static TABLES: &[TableSpec] = &[
     crate::notice::store::NOTICE_UPLOADS.spec(),
 ];
 
-pub static MIGRATIONS: &[Migration] = &[];
+pub static MIGRATIONS: &[Migration] = &[Migration {
+    version: 2,
+    name: "chat: idempotent sends keyed by day and client id (chat_send_ids)",
+    run: crate::chat::store::drop_old_client_ids,
+}];
 
 /// Signed-in sessions belong to the moment, not to the data: a restore signs everybody out.
 pub static CLEARED_ON_RESTORE: &[&str] = &["sessions", "user_sessions"];

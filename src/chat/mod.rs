@@ -18,6 +18,7 @@ pub mod events;
 pub mod favorites;
 pub mod feed;
 pub mod history;
+pub mod housekeeping;
 pub mod media;
 pub mod members;
 pub mod model;

@@ -144,10 +144,12 @@ pub fn post_rendered(
 ) -> AppResult<(Message, Option<String>)> {
     check_may_speak(conv, user)?;
     if !draft.client_id.is_empty() {
-        let key = store::client_id_key(conv.id, user, &draft.client_id);
-        if let Some(seq) = store::CLIENT_IDS.open(tx.txn)?.get(&key)? {
-            if let Some(m) = store::message(tx, conv.id, seq)? {
-                return Ok((m, None)); // a retry of a send that already succeeded
+        let ids = store::SEND_IDS.open(tx.txn)?;
+        for key in store::send_id_keys(tx.now, conv.id, user, &draft.client_id) {
+            if let Some(seq) = ids.get(&key)? {
+                if let Some(m) = store::message(tx, conv.id, seq)? {
+                    return Ok((m, None)); // a retry of a send that already succeeded
+                }
             }
         }
     }
@@ -191,7 +193,8 @@ pub fn post_rendered(
     };
     let rendered = events::append_message(tx, conv, &m, &members)?;
     if !m.client_id.is_empty() {
-        store::CLIENT_IDS.open(tx.txn)?.put(&store::client_id_key(conv.id, user, &m.client_id), &m.seq)?;
+        let [today, _] = store::send_id_keys(tx.now, conv.id, user, &m.client_id);
+        store::SEND_IDS.open(tx.txn)?.put(&today, &m.seq)?;
     }
     for u in mentions {
         let mut uc = store::user_conv(tx, u, conv.id)?;

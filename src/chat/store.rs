@@ -9,7 +9,8 @@
 //! - `chat_conv_events: (conv, seq) -> event JSON` (recalls, receipts, group changes: what every
 //!   member's sockets were sent, for reconnect backlogs).
 //! - `chat_direct: (low user, high user) -> conv` (one 1:1 chat per pair).
-//! - `chat_client_ids: "conv:sender:client_id" -> seq` (idempotent sends).
+//! - `chat_send_ids: "day|client_id|conv|sender" -> seq` (idempotent sends, kept 1–2 days; see
+//!   [`send_id_keys`]).
 //! - `chat_favorites: (user, id) -> Favorite`.
 //! - `chat_join_requests: (conv, id) -> JoinRequest`.
 //! - `chat_department_groups: (department, conv) -> ()` (department groups to keep in sync).
@@ -26,7 +27,7 @@ pub const USER_CONVS: Table<(u64, u64), UserConv> = Table::new("chat_user_convs"
 pub const MESSAGES: Table<(u64, u64), Message> = Table::new("chat_messages");
 pub const CONV_EVENTS: Table<(u64, u64), Value> = Table::new("chat_conv_events");
 pub const DIRECT: Table<(u64, u64), u64> = Table::new("chat_direct");
-pub const CLIENT_IDS: Table<String, u64> = Table::new("chat_client_ids");
+pub const SEND_IDS: Table<String, u64> = Table::new("chat_send_ids");
 pub const FAVORITES: Table<(u64, u64), Favorite> = Table::new("chat_favorites");
 pub const JOIN_REQUESTS: Table<(u64, u64), JoinRequest> = Table::new("chat_join_requests");
 pub const DEPARTMENT_GROUPS: Table<(u64, u64), ()> = Table::new("chat_department_groups");
@@ -144,8 +145,47 @@ pub fn direct_key(a: u64, b: u64) -> (u64, u64) {
     (a.min(b), a.max(b))
 }
 
-pub fn client_id_key(conv: u64, sender: u64, client_id: &str) -> String {
-    format!("{conv}:{sender}:{client_id}")
+const DAY_MS: i64 = 86_400_000;
+
+/// A retried send is recognised for 24 to 48 hours (today's and yesterday's bucket).
+pub const SEND_ID_DAYS: i64 = 2;
+
+fn send_id_day(now: i64) -> i64 {
+    now.div_euclid(DAY_MS)
+}
+
+/// Keys under which a send with this `client_id` may have been recorded: today's bucket first
+/// (where a new send is recorded), then yesterday's.
+///
+/// Why the day and the client id lead the key: every send writes one entry, and with
+/// `conv:sender:client_id` each sender's entries lived on their own B-tree leaf, so a group
+/// commit of 16 senders dirtied 16 leaves (about half the pages of a commit). Clients send
+/// time-ordered ids (the SPA: base-36 milliseconds first), so new entries append to the right
+/// edge of today's bucket, and whole days are trimmed with one range walk from the left.
+pub fn send_id_keys(now: i64, conv: u64, sender: u64, client_id: &str) -> [String; 2] {
+    let day = send_id_day(now);
+    [day, day - 1].map(|d| format!("{d:06}|{client_id}|{conv}|{sender}"))
+}
+
+/// Migration 2: `chat_client_ids` ("conv:sender:client_id", never trimmed) gives way to
+/// `chat_send_ids`. Its entries only guard retries in flight at the upgrade, so they are dropped.
+pub fn drop_old_client_ids(txn: &redb::WriteTransaction) -> AppResult<()> {
+    let old: redb::TableDefinition<String, &[u8]> = redb::TableDefinition::new("chat_client_ids");
+    match txn.delete_table(old) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(AppError::internal(e)),
+    }
+}
+
+/// Drop idempotency entries older than [`SEND_ID_DAYS`]; returns how many went.
+pub fn trim_send_ids(tx: &Tx, limit: usize) -> AppResult<usize> {
+    let first_kept = format!("{:06}|", send_id_day(tx.now) - (SEND_ID_DAYS - 1));
+    let mut table = SEND_IDS.open(tx.txn)?;
+    let old: Vec<String> = table.keys(&String::new(), &first_kept)?.take(limit).collect::<AppResult<_>>()?;
+    for k in &old {
+        table.remove(k)?;
+    }
+    Ok(old.len())
 }
 
 /// Messages of a conversation in `[from, to]`, ascending, at most `limit`, skipping nothing.

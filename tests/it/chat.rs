@@ -465,6 +465,35 @@ fn mentions_quotes_pins_and_paging() {
 }
 
 #[test]
+fn a_retried_send_is_recognised_for_a_day_then_its_key_is_trimmed() {
+    let w = world();
+    let (a, b) = (w.person("rid_a", "重试甲"), w.person("rid_b", "重试乙"));
+    let g = group(&a.c, "重试群", &[b.id]);
+    let url = format!("/api/v1/chat/conversations/{g}/messages");
+    let body = json!({"text": "只发一次", "client_id": "0mfx2k3ab-1f2e"});
+    let first = a.c.post(&url, body.clone()).expect(201, "");
+    // The same key from another sender or in another conversation is another send.
+    let other = b.c.post(&url, body.clone()).expect(201, "");
+    assert_ne!(other["seq"], first["seq"]);
+    // Up to a day later (whatever the time of day, so across a day boundary) the retry still
+    // returns the original: keys are kept for today and yesterday.
+    w.s.clock.advance_ms(23 * 3_600_000 + 59 * 60_000);
+    let retry = a.c.post(&url, body.clone()).expect(201, "");
+    assert_eq!(retry["seq"], first["seq"], "{retry}");
+    // Two days later the key is trimmed: the same id now starts a new message.
+    w.s.clock.advance_ms(24 * 3_600_000 + 2 * 60_000);
+    let removed = actix_web::rt::System::new()
+        .block_on(officebox::chat::housekeeping::trim_send_ids(&w.s.platform))
+        .expect("trim");
+    assert!(removed >= 2, "both keys of the first day go: {removed}");
+    let fresh = a.c.post(&url, body).expect(201, "");
+    assert_ne!(fresh["seq"], first["seq"]);
+    let history = a.c.get(&format!("{url}?limit=10")).ok();
+    let texts = history["items"].as_array().map_or(0, |i| i.iter().filter(|m| m["text"] == "只发一次").count());
+    assert_eq!(texts, 3, "one per accepted send: {history}");
+}
+
+#[test]
 fn a_department_group_follows_the_department() {
     let w = world();
     let sales = w.admin.create_department("销售部", w.dept);

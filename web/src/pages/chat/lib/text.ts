@@ -152,11 +152,14 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${Math.floor(s / 60)}′${String(s % 60).padStart(2, '0')}″`
 }
 
+/**
+ * A fresh idempotency key for a send. Time-ordered on purpose (base-36 milliseconds first, then
+ * 96 random bits): the server files these keys by time, so ordered ids keep its index compact.
+ */
 export function newClientId(): string {
   const c = globalThis.crypto
-  if (c && typeof c.randomUUID === 'function') return c.randomUUID()
   const rnd = new Uint8Array(12)
   if (c && typeof c.getRandomValues === 'function') c.getRandomValues(rnd)
   else for (let i = 0; i < rnd.length; i++) rnd[i] = Math.floor(Math.random() * 256)
-  return Date.now().toString(36) + '-' + Array.from(rnd, (b) => b.toString(16).padStart(2, '0')).join('')
+  return Date.now().toString(36).padStart(9, '0') + '-' + Array.from(rnd, (b) => b.toString(16).padStart(2, '0')).join('')
 }
