@@ -341,8 +341,14 @@ fn protocol_refusals() {
     let no_version = a.send(a.http.head(format!("{}{path}", a.base)).header("Cookie", &a.cookie));
     assert_eq!(no_version.status.as_u16(), 412);
     assert_eq!(header(&no_version, "tus-version"), "1.0.0");
-    let old =
-        a.send(a.req(Method::POST, "/api/v1/uploads").header("Tus-Resumable", "0.2.2").header("Upload-Length", 5));
+    let old = a.send(
+        a.http
+            .post(format!("{}/api/v1/uploads", a.base))
+            .header("Cookie", &a.cookie)
+            .header("X-CSRF-Token", &a.csrf)
+            .header("Tus-Resumable", "0.2.2")
+            .header("Upload-Length", 5),
+    );
     assert_eq!(old.status.as_u16(), 412, "{}", old.body);
 
     // Wrong content type: 415; wrong offset: 409; missing offset: 400.
