@@ -30,10 +30,9 @@ struct Target {
 }
 
 fn target(meta: &Metadata) -> AppResult<Target> {
-    let parent = meta
-        .get("parent_id")
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| AppError::invalid("parent_id", "parent_invalid", "Upload-Metadata needs the folder's parent_id"))?;
+    let parent = meta.get("parent_id").and_then(|v| v.parse::<u64>().ok()).ok_or_else(|| {
+        AppError::invalid("parent_id", "parent_invalid", "Upload-Metadata needs the folder's parent_id")
+    })?;
     // An absent name is validated (and refused) like an empty one.
     let name = meta.get("filename").unwrap_or_default().to_owned();
     Ok(Target { parent, name, on_conflict: OnConflict::parse(meta.get("on_conflict"))? })
