@@ -52,6 +52,7 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     store.provide(Arc::new(crate::platform::auth::session::SessionCache::default()));
     features_realtime_feeds(&realtime);
     crate::org::store::set_member_hooks(MEMBER_HOOKS);
+    crate::platform::uploads::install(&store, &blobs, UPLOAD_PURPOSES)?;
     let search = crate::platform::search::Search::new(crate::platform::search::index_dir(&dir));
     search.set_kinds(SEARCH_KINDS);
     Ok(Platform {
@@ -312,7 +313,9 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::admin::api::routes)
             .configure(crate::admin::backup::routes)
             .configure(crate::chat::api::routes)
-            .configure(crate::notice::api::routes),
+            .configure(crate::notice::api::routes)
+            .configure(crate::platform::uploads::api::routes)
+            .configure(crate::drive::api::routes),
     );
 }
 
@@ -321,8 +324,13 @@ fn features_realtime_feeds(realtime: &crate::platform::realtime::Realtime) {
     realtime.add_feed(Arc::new(crate::chat::feed::ChatFeed));
 }
 
+/// What resumable uploads (`/api/v1/uploads`, tus) may be for; the client names the purpose in
+/// `Upload-Metadata`.
+static UPLOAD_PURPOSES: &[crate::platform::uploads::UploadPurpose] = &[crate::drive::uploads_purpose::PURPOSE];
+
 /// Hooks other features run inside every member write (same transaction).
-static MEMBER_HOOKS: &[crate::org::store::MemberHook] = &[crate::chat::depts::on_member_changed];
+static MEMBER_HOOKS: &[crate::org::store::MemberHook] =
+    &[crate::chat::depts::on_member_changed, crate::drive::hooks::on_member_changed];
 
 fn features_is_setup_done(store: &Store) -> AppResult<bool> {
     crate::setup::service::is_setup_done(store)
@@ -346,6 +354,8 @@ fn features_start_background_jobs(p: &web::Data<Platform>) {
     start_blob_gc(p);
     crate::notice::publish::start_jobs(p);
     crate::chat::housekeeping::start_jobs(p);
+    crate::platform::uploads::expiry::start_job(p);
+    crate::drive::hooks::start_jobs(p);
     if let Err(e) = p.search.start(p.store.clone(), Arc::new(features_search_documents)) {
         tracing::error!(error = %e, "cannot start the search indexer");
     }
@@ -393,6 +403,7 @@ static SEARCH_KINDS: &[crate::platform::search::SearchKind] = &[
     crate::chat::search::GROUPS,
     crate::chat::search::MESSAGES,
     crate::notice::search::SEARCH_KIND,
+    crate::drive::search::SEARCH_KIND,
 ];
 
 /// Every search document of every kind, streamed from one snapshot (index rebuilds).

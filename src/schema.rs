@@ -19,6 +19,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::platform::auth::roles::ADMINS.spec(),
     crate::platform::search::SEARCH_OUTBOX.spec(),
     crate::platform::realtime::USER_EVENTS.spec(),
+    crate::platform::uploads::store::UPLOADS.spec(),
     // accounts
     crate::accounts::tokens::ACCOUNT_TOKENS.spec(),
     // org
@@ -50,6 +51,20 @@ pub static TABLES: &[TableSpec] = &[
     crate::notice::store::NOTICE_BY_PUBLISHER.spec(),
     crate::notice::store::NOTICE_DUE.spec(),
     crate::notice::store::NOTICE_UPLOADS.spec(),
+    // drive
+    crate::drive::store::SPACES.spec(),
+    crate::drive::store::PERSONAL.spec(),
+    crate::drive::store::SPACE_MEMBERS.spec(),
+    crate::drive::store::PRINCIPAL_SPACES.spec(),
+    crate::drive::store::NODES.spec(),
+    crate::drive::store::CHILDREN.spec(),
+    crate::drive::store::NAMES.spec(),
+    crate::drive::store::VERSIONS.spec(),
+    crate::drive::store::ACL.spec(),
+    crate::drive::store::PRINCIPAL_GRANTS.spec(),
+    crate::drive::store::BIN.spec(),
+    crate::drive::store::ACTIVITY.spec(),
+    crate::drive::store::TOTALS.spec(),
 ];
 
 pub static MIGRATIONS: &[Migration] = &[Migration {
@@ -59,7 +74,8 @@ pub static MIGRATIONS: &[Migration] = &[Migration {
 }];
 
 /// Signed-in sessions belong to the moment, not to the data: a restore signs everybody out.
-pub static CLEARED_ON_RESTORE: &[&str] = &["sessions", "user_sessions"];
+/// Unfinished uploads too: their temp files are not in the backup.
+pub static CLEARED_ON_RESTORE: &[&str] = &["sessions", "user_sessions", "uploads"];
 
 pub static SCHEMA: Schema =
     Schema { tables: TABLES, version: SCHEMA_VERSION, migrations: MIGRATIONS, cleared_on_restore: CLEARED_ON_RESTORE };
