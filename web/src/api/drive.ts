@@ -197,8 +197,18 @@ export const driveApi = {
   revokeLink: (id: Id) => http.del(`/drive/links/${id}`),
   linkLog: (id: Id) => http.get<{ items: LinkLogEntry[] }>(`/drive/links/${id}/log`),
 
-  search: (q: string, space_id?: Id, limit = 50) =>
-    http.get<{ items: DriveNode[] }>('/search', { kind: 'file', q, space_id, limit }),
+  /** Global search, kind `file`: hits carry the Node, its path and a snippet. */
+  search: async (q: string, space_id?: Id, limit = 50): Promise<{ items: DriveNode[] }> => {
+    const r = await http.get<{ items: any[] }>('/search', { kinds: 'file', q, space_id, limit })
+    const items = r.items
+      .filter((h) => h.kind === 'file' || h.node)
+      .map((h) => {
+        const node: DriveNode = h.node ?? h
+        const path = (h.path ?? node.path ?? []).filter((p: { id: Id }) => p.id !== node.id)
+        return { ...node, path, snippet: h.snippet ?? node.snippet }
+      })
+    return { items }
+  },
 
   settings: () => http.get<DriveSettings>('/admin/settings/drive'),
   saveSettings: (s: DriveSettings) => http.put<DriveSettings>('/admin/settings/drive', s),
