@@ -52,6 +52,7 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     store.provide(Arc::new(crate::platform::auth::session::SessionCache::default()));
     features_realtime_feeds(&realtime);
     crate::org::store::set_member_hooks(MEMBER_HOOKS);
+    crate::platform::uploads::install(&store, &blobs, UPLOAD_PURPOSES)?;
     let search = crate::platform::search::Search::new(crate::platform::search::index_dir(&dir));
     search.set_kinds(SEARCH_KINDS);
     Ok(Platform {
@@ -313,7 +314,8 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::admin::backup::routes)
             .configure(crate::chat::api::routes)
             .configure(crate::notice::api::routes)
-            .configure(crate::drive::api::routes),
+            .configure(crate::drive::api::routes)
+            .configure(crate::platform::uploads::api::routes),
     );
 }
 
@@ -321,6 +323,10 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
 fn features_realtime_feeds(realtime: &crate::platform::realtime::Realtime) {
     realtime.add_feed(Arc::new(crate::chat::feed::ChatFeed));
 }
+
+/// What resumable uploads (`/api/v1/uploads`, tus) may be for; the client names the purpose in
+/// `Upload-Metadata`.
+static UPLOAD_PURPOSES: &[crate::platform::uploads::UploadPurpose] = &[];
 
 /// Hooks other features run inside every member write (same transaction).
 static MEMBER_HOOKS: &[crate::org::store::MemberHook] =
@@ -348,6 +354,7 @@ fn features_start_background_jobs(p: &web::Data<Platform>) {
     start_blob_gc(p);
     crate::notice::publish::start_jobs(p);
     crate::drive::hooks::start_jobs(p);
+    crate::platform::uploads::expiry::start_job(p);
     if let Err(e) = p.search.start(p.store.clone(), Arc::new(features_search_documents)) {
         tracing::error!(error = %e, "cannot start the search indexer");
     }

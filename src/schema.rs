@@ -19,6 +19,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::platform::auth::roles::ADMINS.spec(),
     crate::platform::search::SEARCH_OUTBOX.spec(),
     crate::platform::realtime::USER_EVENTS.spec(),
+    crate::platform::uploads::store::UPLOADS.spec(),
     // accounts
     crate::accounts::tokens::ACCOUNT_TOKENS.spec(),
     // org
@@ -69,7 +70,8 @@ pub static TABLES: &[TableSpec] = &[
 pub static MIGRATIONS: &[Migration] = &[];
 
 /// Signed-in sessions belong to the moment, not to the data: a restore signs everybody out.
-pub static CLEARED_ON_RESTORE: &[&str] = &["sessions", "user_sessions"];
+/// Unfinished uploads too: their temp files are not in the backup.
+pub static CLEARED_ON_RESTORE: &[&str] = &["sessions", "user_sessions", "uploads"];
 
 pub static SCHEMA: Schema =
     Schema { tables: TABLES, version: SCHEMA_VERSION, migrations: MIGRATIONS, cleared_on_restore: CLEARED_ON_RESTORE };

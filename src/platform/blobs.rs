@@ -131,6 +131,26 @@ impl Blobs {
         tokio::task::spawn_blocking(move || this.finish(p, &ct)).await.map_err(AppError::internal)?
     }
 
+    /// Move a finished temp file (under `tmp/`, already fsynced) into the store under `sha`
+    /// without copying it: a rename, then the directory fsynced. The caller computed `sha`
+    /// while receiving the bytes (resumable uploads). If the content is already stored the temp
+    /// file is dropped and the stored file's time refreshed, as in [`Blobs::put_reader`].
+    pub fn adopt_file(&self, path: &Path, sha: &str, content_type: &str) -> AppResult<BlobRef> {
+        let size = std::fs::metadata(path)?.len();
+        let dest = self.path_of(sha)?;
+        let blob = BlobRef { sha256: sha.to_owned(), size, content_type: content_type.into() };
+        if dest.exists() {
+            std::fs::File::options().append(true).open(&dest)?.set_modified(std::time::SystemTime::now())?;
+            std::fs::remove_file(path)?;
+            return Ok(blob);
+        }
+        let dir = dest.parent().ok_or_else(|| AppError::internal("blob path without parent"))?;
+        std::fs::create_dir_all(dir)?;
+        std::fs::rename(path, &dest)?;
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(blob)
+    }
+
     pub fn exists(&self, sha: &str) -> bool {
         self.path_of(sha).map(|p| p.is_file()).unwrap_or(false)
     }
@@ -266,6 +286,22 @@ mod tests {
         let report = b.collect_garbage(&referenced, day).unwrap();
         assert_eq!(report, GcReport { removed: 1, bytes: 6 });
         assert!(b.exists(&kept) && b.exists(&fresh) && !b.exists(&orphan));
+    }
+
+    #[test]
+    fn adopting_a_temp_file_moves_it_under_its_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = Blobs::open(dir.path()).unwrap();
+        let sha = hex::encode(Sha256::digest(b"resumed bytes"));
+        let tmp = b.root().join("tmp").join("1.part");
+        std::fs::write(&tmp, b"resumed bytes").unwrap();
+        let blob = b.adopt_file(&tmp, &sha, "text/plain").unwrap();
+        assert_eq!((blob.size, blob.sha256.as_str()), (13, sha.as_str()));
+        assert!(!tmp.exists() && b.verify(&sha));
+        // The same content again: the stored file stays, the temp file goes.
+        std::fs::write(&tmp, b"resumed bytes").unwrap();
+        assert_eq!(b.adopt_file(&tmp, &sha, "").unwrap().sha256, sha);
+        assert!(!tmp.exists() && b.verify(&sha));
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod realtime;
 pub mod search;
 pub mod settings;
 pub mod store;
+pub mod uploads;
 pub mod web;
 
 use crate::config::Config;

@@ -17,3 +17,4 @@ mod org;
 mod search;
 mod search_messages;
 mod smoke;
+mod uploads;
