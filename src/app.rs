@@ -313,7 +313,9 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::admin::backup::routes)
             .configure(crate::chat::api::routes)
             .configure(crate::notice::api::routes)
-            .configure(crate::drive::api::routes),
+            .configure(crate::drive::api::routes)
+            .configure(crate::drive::links::routes)
+            .configure(crate::drive::public_api::routes),
     );
 }
 
