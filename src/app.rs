@@ -315,7 +315,9 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::chat::api::routes)
             .configure(crate::notice::api::routes)
             .configure(crate::drive::api::routes)
-            .configure(crate::platform::uploads::api::routes),
+            .configure(crate::platform::uploads::api::routes)
+            .configure(crate::drive::links::routes)
+            .configure(crate::drive::public_api::routes),
     );
 }
 
