@@ -88,7 +88,8 @@ export interface BinEntry {
 export interface ShareLink {
   id: Id
   node_id: Id
-  url: string
+  /** Only in the creation answer: the token is stored hashed, listings carry null. */
+  url: string | null
   has_password: boolean
   expires_at: number | null
   max_downloads: number | null

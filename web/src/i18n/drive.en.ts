@@ -150,6 +150,7 @@ export default {
     noLog: 'No access yet.',
     shareText: 'Link: {url}',
     passwordText: 'Password: {password}',
+    urlHidden: 'Link created {at} (its address is shown only once, when created)',
   },
   versionPanel: {
     title: 'Versions of “{name}”',
@@ -175,6 +176,7 @@ export default {
     truncated: 'Only the beginning of the file is shown.',
     sheet: 'Sheet',
     loading: 'Loading preview…',
+    newTab: 'Open in a new tab',
   },
   sharePage: {
     title: 'Shared file',

@@ -152,6 +152,7 @@ const driveZh: typeof en = {
     noLog: '暂无访问记录。',
     shareText: '链接：{url}',
     passwordText: '密码：{password}',
+    urlHidden: '创建于 {at} 的链接（链接地址仅在创建时显示）',
   },
   versionPanel: {
     title: '“{name}”的历史版本',
@@ -177,6 +178,7 @@ const driveZh: typeof en = {
     truncated: '仅显示文件开头部分。',
     sheet: '工作表',
     loading: '正在加载预览…',
+    newTab: '在新标签页打开',
   },
   sharePage: {
     title: '共享文件',
