@@ -328,7 +328,7 @@ fn features_realtime_feeds(realtime: &crate::platform::realtime::Realtime) {
 
 /// What resumable uploads (`/api/v1/uploads`, tus) may be for; the client names the purpose in
 /// `Upload-Metadata`.
-static UPLOAD_PURPOSES: &[crate::platform::uploads::UploadPurpose] = &[];
+static UPLOAD_PURPOSES: &[crate::platform::uploads::UploadPurpose] = &[crate::drive::uploads_purpose::PURPOSE];
 
 /// Hooks other features run inside every member write (same transaction).
 static MEMBER_HOOKS: &[crate::org::store::MemberHook] =

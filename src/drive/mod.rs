@@ -27,5 +27,6 @@ pub mod service;
 pub mod settings;
 pub mod spaces;
 pub mod store;
+pub mod uploads_purpose;
 pub mod versions;
 pub mod view;

@@ -107,6 +107,14 @@ impl Tus {
         )
     }
 
+    fn json(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
+        let rb = self.req(method, path);
+        self.send(match body {
+            Some(b) => rb.json(&b),
+            None => rb,
+        })
+    }
+
     fn offset(&self, path: &str) -> u64 {
         let r = self.head(path);
         assert_eq!(r.status.as_u16(), 200, "HEAD {path}");
@@ -181,7 +189,8 @@ fn create_head_patch_in_three_chunks_and_complete() {
     assert_eq!(options.status.as_u16(), 204);
     assert_eq!(header(&options, "tus-version"), "1.0.0");
     assert_eq!(header(&options, "tus-extension"), "creation,termination,expiration");
-    assert_eq!(header(&options, "tus-max-size"), (1u64 << 20).to_string());
+    // The largest any purpose takes: the drive's default `max_file_size`, 4 GiB.
+    assert_eq!(header(&options, "tus-max-size"), (4u64 << 30).to_string());
 
     let created = w.a.create(
         data.len() as u64,
@@ -476,4 +485,110 @@ fn unfinished_uploads_per_user_are_capped() {
     w.b.start(10, "b.txt");
     assert_eq!(w.a.send(w.a.req(Method::DELETE, &second)).status.as_u16(), 204);
     w.a.start(10, "3.txt");
+}
+
+// ---- the drive's purpose ----
+
+/// The admin's personal space (created on first listing): `(space id, root folder id)`.
+fn my_space(t: &Tus) -> (u64, u64) {
+    let spaces = t.json(Method::GET, "/api/v1/drive/spaces", None).ok();
+    let mine = &spaces["items"][0];
+    (mine["id"].as_u64().expect("space id"), mine["root_id"].as_u64().expect("root id"))
+}
+
+fn drive_meta(parent: u64, name: &str, on_conflict: &str) -> String {
+    encode(&[
+        ("purpose", "drive"),
+        ("filename", name),
+        ("parent_id", &parent.to_string()),
+        ("on_conflict", on_conflict),
+    ])
+}
+
+fn drive_create(t: &Tus, length: u64, meta: &str) -> Resp {
+    t.send(t.req(Method::POST, "/api/v1/uploads").header("Upload-Length", length).header("Upload-Metadata", meta))
+}
+
+#[test]
+fn a_drive_upload_becomes_a_file_in_the_folder() {
+    let w = world();
+    let admin = Tus::sign_in(&w.s, "admin", ADMIN_PASSWORD);
+    let (_, root) = my_space(&admin);
+    let data = content(200_000);
+    let created = drive_create(&admin, data.len() as u64, &drive_meta(root, "季度报告.pdf", "error"));
+    assert_eq!(created.status.as_u16(), 201, "{}", created.body);
+    let path = header(&created, "location");
+    assert_eq!(admin.patch(&path, 0, &data[..120_000]).status.as_u16(), 204);
+    let done = admin.patch(&path, 120_000, &data[120_000..]);
+    assert_eq!(done.status.as_u16(), 204, "{}", done.body);
+    let node = result(&done);
+    assert_eq!((node["kind"].as_str(), node["name"].as_str()), (Some("file"), Some("季度报告.pdf")));
+    assert_eq!(node["size"], data.len());
+    assert_eq!(node["mime"], "application/pdf");
+    assert_eq!(node["path"][0]["id"], root);
+    let id = node["id"].as_u64().expect("node id");
+    let bytes = admin.json(Method::GET, &format!("/api/v1/drive/nodes/{id}/content"), None).bytes;
+    assert_eq!(bytes, data);
+    let children = admin.json(Method::GET, &format!("/api/v1/drive/nodes/{root}/children"), None).ok();
+    assert!(children["items"].as_array().expect("items").iter().any(|n| n["id"] == id), "{children}");
+
+    // The same name again: refused at creation, before any byte; `rename` takes the suggestion.
+    let clash = drive_create(&admin, 10, &drive_meta(root, "季度报告.pdf", "error"));
+    assert_eq!((clash.status.as_u16(), clash.code()), (409, "name_conflict"), "{}", clash.body);
+    assert!(clash.headers.get("location").is_none());
+    let renamed = drive_create(&admin, 3, &drive_meta(root, "季度报告.pdf", "rename"));
+    let done = admin.patch(&header(&renamed, "location"), 0, b"abc");
+    assert_eq!(result(&done)["name"], "季度报告 (1).pdf");
+}
+
+#[test]
+fn the_drive_checks_permission_quota_and_size_before_any_byte() {
+    let w = world();
+    let admin = Tus::sign_in(&w.s, "admin", ADMIN_PASSWORD);
+    let (space, root) = my_space(&admin);
+    // Someone without a role on the folder: 404, as for a missing folder.
+    drive_create(&w.b, 10, &drive_meta(root, "a.txt", "error")).expect(404, "not_found");
+    drive_create(&admin, 10, &drive_meta(root, "a/b.txt", "error")).expect(422, "name_invalid");
+    drive_create(&admin, 10, &encode(&[("purpose", "drive"), ("filename", "a.txt")])).expect(422, "parent_invalid");
+    // Quota from Upload-Length.
+    admin.json(Method::PATCH, &format!("/api/v1/drive/spaces/{space}"), Some(json!({ "quota": 1000 }))).ok();
+    let over = drive_create(&admin, 1001, &drive_meta(root, "big.bin", "error"));
+    assert_eq!((over.status.as_u16(), over.code()), (413, "quota_exceeded"), "{}", over.body);
+    // The drive's max_file_size lowers the limit.
+    let settings = admin.json(Method::GET, "/api/v1/admin/settings/drive", None).ok();
+    let mut lowered = settings.clone();
+    lowered["max_file_size"] = json!(500);
+    admin.json(Method::PUT, "/api/v1/admin/settings/drive", Some(lowered)).ok();
+    drive_create(&admin, 501, &drive_meta(root, "big.bin", "error")).expect(413, "file_too_large");
+    assert_eq!(drive_create(&admin, 500, &drive_meta(root, "ok.bin", "error")).status.as_u16(), 201);
+}
+
+#[test]
+fn a_name_taken_during_the_upload_fails_the_completion() {
+    let w = world();
+    let admin = Tus::sign_in(&w.s, "admin", ADMIN_PASSWORD);
+    let (_, root) = my_space(&admin);
+    let created = drive_create(&admin, 5, &drive_meta(root, "会议纪要.txt", "error"));
+    let path = header(&created, "location");
+    // Meanwhile the same name arrives through another upload.
+    let other = drive_create(&admin, 3, &drive_meta(root, "会议纪要.txt", "error"));
+    assert_eq!(admin.patch(&header(&other, "location"), 0, b"abc").status.as_u16(), 204);
+    let r = admin.patch(&path, 0, b"hello");
+    assert_eq!((r.status.as_u16(), r.code()), (409, "name_conflict"), "{}", r.body);
+    assert_eq!(admin.head(&path).status.as_u16(), 404);
+}
+
+#[test]
+fn tus_max_size_follows_the_drive_setting() {
+    let s = TestServer::start();
+    s.setup();
+    let admin = Tus::sign_in(&s, "admin", ADMIN_PASSWORD);
+    let max = |t: &Tus| {
+        header(&t.send(t.http.request(Method::OPTIONS, format!("{}/api/v1/uploads", t.base))), "tus-max-size")
+    };
+    assert_eq!(max(&admin), (4u64 << 30).to_string());
+    let mut settings = admin.json(Method::GET, "/api/v1/admin/settings/drive", None).ok();
+    settings["max_file_size"] = json!(1_000_000);
+    admin.json(Method::PUT, "/api/v1/admin/settings/drive", Some(settings)).ok();
+    assert_eq!(max(&admin), "1000000");
 }
