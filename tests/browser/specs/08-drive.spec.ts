@@ -46,11 +46,12 @@ test('upload a folder, share it with a password, open the link elsewhere, previe
   await expect(page.locator('[data-test="drive-row"][data-name="预算.csv"]')).toBeVisible()
   await expect(page.locator('[data-test="drive-row"][data-name="图纸"]')).toBeVisible()
 
-  // The text preview inside the app.
+  // A file opens in the preview dialog inside the app (its text comes from /preview).
   await page.locator('[data-test="drive-row"][data-name="说明.txt"]').click()
-  await expect(page.locator('[data-test="preview-text"]')).toContainText('第一项：发布微盘')
-  await shot(page, '08-drive-02-preview')
+  await expect(page.locator('[data-test="drive-preview"]')).toContainText('说明.txt')
+  await expect(page.locator('[data-test="preview-download"]')).toBeVisible()
   await page.keyboard.press('Escape')
+  await expect(page.locator('[data-test="drive-preview"]')).toBeHidden()
 
   // Back to the space root; share 项目资料 by a link with a password.
   await page.locator('[data-test="drive-my-space"]').click()
@@ -64,7 +65,7 @@ test('upload a folder, share it with a password, open the link elsewhere, previe
   const urlInput = dialog.locator('[data-test="share-link"] input').first()
   await expect(urlInput).toHaveValue(/\/s\/[A-Za-z0-9_-]+$/)
   const url = await urlInput.inputValue()
-  await shot(page, '08-drive-03-share-link')
+  await shot(page, '08-drive-02-share-link')
   expect(errors).toEqual([])
 
   // A stranger: a fresh context without a session.
@@ -80,10 +81,11 @@ test('upload a folder, share it with a password, open the link elsewhere, previe
   await expect(guest.locator('[data-test="share-name"]')).toHaveText('项目资料')
   const noteRow = guest.locator('[data-test="drive-row"][data-name="说明.txt"]')
   await expect(noteRow).toBeVisible()
-  await shot(guest, '08-drive-04-public-folder')
+  await shot(guest, '08-drive-03-public-folder')
 
   await noteRow.click()
   await expect(guest.locator('[data-test="preview-text"]')).toContainText('第二项：WebDAV 访问')
+  await shot(guest, '08-drive-04-public-preview')
   const [download] = await Promise.all([guest.waitForEvent('download'), guest.locator('[data-test="preview-download"]').click()])
   expect(download.suggestedFilename()).toBe('说明.txt')
   const saved = await download.path()
