@@ -110,6 +110,8 @@ export interface LinkLogEntry {
 export interface PreviewText {
   kind: string
   text?: string
+  /** Office documents may come per sheet (titled) or per slide (platform::extract sections). */
+  sections?: { title?: string | null; text: string }[]
   truncated?: boolean
   language?: string
 }
