@@ -6,7 +6,8 @@ import { api, baseUrl, ensureLoggedIn, input, shot } from '../lib/helpers'
 
 // The drive (微盘): upload a whole folder through the folder picker (tus uploads), see the files,
 // share the folder by a password-protected link, open the link in a fresh browser (no session),
-// enter the password, preview a text file and download it.
+// enter the password, preview a text file and download it, revoke the link; drop files on the
+// list (a name clash becomes a new version); the phone layout's action sheet.
 
 const NOTE = '季度计划\n第一项：发布微盘\n第二项：WebDAV 访问\n'
 const PASSWORD = 'Share-2025'
@@ -92,12 +93,43 @@ test('upload a folder, share it with a password, open the link elsewhere, previe
   expect(fs.readFileSync(saved!, 'utf8')).toBe(NOTE)
   await ctx.close()
 
-  // A revoked or unknown link says so clearly.
+  // Revoke the link in the share dialog (still open): the same URL now says the link is gone.
+  await expect(dialog).toBeVisible()
+  await dialog.locator('[data-test="share-link-revoke"]').first().click()
+  await page.locator('.el-message-box').getByRole('button', { name: '确定' }).click()
+  await expect(dialog.locator('[data-test="share-link"]')).toHaveCount(0)
   const gone = await browser.newContext()
   const g = await gone.newPage()
-  await g.goto(baseUrl() + '/s/AAAAAAAAAAAAAAAAAAAAAA')
+  await g.goto(new URL(new URL(url).pathname, baseUrl()).toString())
   await expect(g.locator('[data-test="share-gone"]')).toContainText('链接已失效')
   await gone.close()
+})
+
+test('files dropped on the list upload into the open folder', async ({ page }) => {
+  await ensureLoggedIn(page)
+  const probe = await api(page, 'GET', '/drive/spaces')
+  test.skip(probe.status === 404, 'the drive API routes are not in this server build')
+  await page.goto(baseUrl() + '/drive')
+  await page.locator('[data-test="drive-row"][data-name="项目资料"]').click()
+  await expect(page.locator('[data-test="drive-row"][data-name="说明.txt"]')).toBeVisible()
+  // A synthetic drop (what a file manager hands the page): two files, one name already taken.
+  const drop = await page.evaluateHandle(() => {
+    const dt = new DataTransfer()
+    dt.items.add(new File(['会议纪要：周一 10 点'], '会议纪要.txt', { type: 'text/plain' }))
+    dt.items.add(new File(['新版说明'], '说明.txt', { type: 'text/plain' }))
+    return dt
+  })
+  const main = page.locator('.ob-drive-main')
+  await main.dispatchEvent('dragover', { dataTransfer: drop })
+  await main.dispatchEvent('drop', { dataTransfer: drop })
+  // 说明.txt exists: the conflict question; a new version keeps one file with two versions.
+  await page.locator('[data-test="conflict-version"]').click()
+  await expect(page.locator('[data-test="drive-row"][data-name="会议纪要.txt"]')).toBeVisible()
+  await expect(page.locator('[data-test="upload-item"][data-status="done"]')).toHaveCount(2)
+  await expect(page.locator('[data-test="drive-row"][data-name^="说明"]')).toHaveCount(1)
+  await page.locator('[data-test="drive-row"][data-name="说明.txt"]').click({ button: 'right' })
+  await page.locator('.ob-ctx').getByRole('menuitem', { name: '历史版本' }).click()
+  await expect(page.locator('[data-test="drive-version"]')).toHaveCount(2)
 })
 
 test('the drive on a phone: list only, action sheet', async ({ page }) => {
