@@ -53,6 +53,7 @@ export default {
   dropHint: 'Drop files or folders to upload to “{name}”',
   selectFolder: 'Select a folder',
   nameRequired: 'Please enter a name',
+  sharedToast: '“{name}” was shared with you (see Shared with me in the drive)',
   sharedIcon: 'Shared',
   roles: {
     preview: 'Preview only',

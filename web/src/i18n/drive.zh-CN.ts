@@ -55,6 +55,7 @@ const driveZh: typeof en = {
   dropHint: '松开鼠标，上传到“{name}”',
   selectFolder: '选择文件夹',
   nameRequired: '请输入名称',
+  sharedToast: '有人向你共享了“{name}”（见微盘“共享给我”）',
   sharedIcon: '已共享',
   roles: {
     preview: '仅预览',
