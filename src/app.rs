@@ -314,8 +314,10 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::admin::backup::routes)
             .configure(crate::chat::api::routes)
             .configure(crate::notice::api::routes)
+            .configure(crate::drive::api::routes)
             .configure(crate::platform::uploads::api::routes)
-            .configure(crate::drive::api::routes),
+            .configure(crate::drive::links::routes)
+            .configure(crate::drive::public_api::routes),
     );
 }
 
@@ -354,8 +356,8 @@ fn features_start_background_jobs(p: &web::Data<Platform>) {
     start_blob_gc(p);
     crate::notice::publish::start_jobs(p);
     crate::chat::housekeeping::start_jobs(p);
-    crate::platform::uploads::expiry::start_job(p);
     crate::drive::hooks::start_jobs(p);
+    crate::platform::uploads::expiry::start_job(p);
     if let Err(e) = p.search.start(p.store.clone(), Arc::new(features_search_documents)) {
         tracing::error!(error = %e, "cannot start the search indexer");
     }

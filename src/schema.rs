@@ -65,6 +65,12 @@ pub static TABLES: &[TableSpec] = &[
     crate::drive::store::BIN.spec(),
     crate::drive::store::ACTIVITY.spec(),
     crate::drive::store::TOTALS.spec(),
+    crate::drive::links_store::LINKS.spec(),
+    crate::drive::links_store::LINK_TOKENS.spec(),
+    crate::drive::links_store::NODE_LINKS.spec(),
+    crate::drive::links_store::LINK_LOG.spec(),
+    crate::drive::links_store::LINK_UNLOCKS.spec(),
+    crate::drive::links_store::LINK_UNLOCK_INDEX.spec(),
 ];
 
 pub static MIGRATIONS: &[Migration] = &[Migration {

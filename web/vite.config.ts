@@ -58,6 +58,9 @@ export default defineConfig({
         assetFileNames: 'assets/[name]-[hash][extname]',
         manualChunks(id) {
           if (id.includes('node_modules/element-plus') || id.includes('node_modules/@element-plus')) return 'element-plus'
+          // The drive's libraries load only with the drive pages, not with every page.
+          if (id.includes('node_modules/highlight.js')) return 'highlight'
+          if (/node_modules\/(tus-js-client|js-base64|url-parse|querystringify|requires-port|combine-errors|custom-error-instance|lodash\.)/.test(id)) return 'tus'
           if (id.includes('node_modules')) return 'vendor'
         },
       },

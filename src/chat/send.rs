@@ -34,6 +34,9 @@ pub struct SendInput {
     pub link: Option<LinkCard>,
     #[serde(default)]
     pub client_id: Option<String>,
+    /// `kind: "file"` only: send this drive file (a snapshot, see `drive::chat_bridge`).
+    #[serde(default)]
+    pub drive_node_id: Option<u64>,
 }
 
 /// May `user` post in `conv` now? (dissolved, mute-all, muted member)
@@ -106,6 +109,8 @@ fn draft_from_input(input: &SendInput, limits: &ChatSettings) -> AppResult<Draft
             d.at_all = input.at_all;
             d
         }
+        // The attachment is taken from the drive inside the sending transaction.
+        MsgKind::File if input.drive_node_id.is_some() => Draft::of(MsgKind::File),
         MsgKind::Link => {
             let link = input
                 .link
@@ -215,22 +220,27 @@ pub fn render_own(p: &Platform, m: &Message) -> AppResult<Value> {
 pub async fn send(p: &Platform, user: u64, id: u64, input: SendInput) -> AppResult<String> {
     let limits = ChatSettings::cached(&p.store)?;
     let draft = draft_from_input(&input, &limits)?;
-    write_draft(p, user, id, draft).await
+    let drive_node = input.drive_node_id.filter(|_| draft.kind == MsgKind::File);
+    write_draft(p, user, id, draft, drive_node).await
 }
 
 /// Send an already stored attachment (the blob is referenced inside the transaction).
 pub async fn send_file(p: &Platform, user: u64, id: u64, kind: MsgKind, file: FileRef) -> AppResult<String> {
     let mut draft = Draft::of(kind);
     draft.file = Some(file);
-    write_draft(p, user, id, draft).await
+    write_draft(p, user, id, draft, None).await
 }
 
-async fn write_draft(p: &Platform, user: u64, id: u64, draft: Draft) -> AppResult<String> {
+/// Post `draft`; with `drive_node`, its attachment is that drive file as it is now.
+async fn write_draft(p: &Platform, user: u64, id: u64, draft: Draft, drive_node: Option<u64>) -> AppResult<String> {
     let (m, rendered) = p
         .store
         .write(move |tx| {
             let (mut conv, member) = store::conversation_for(tx, id, user)?;
-            post_rendered(tx, &mut conv, &member, user, &draft)
+            let Some(node) = drive_node else { return post_rendered(tx, &mut conv, &member, user, &draft) };
+            let mut with_file = draft.clone();
+            with_file.file = Some(crate::drive::chat_bridge::file_for_message(tx, user, node)?);
+            post_rendered(tx, &mut conv, &member, user, &with_file)
         })
         .await?;
     match rendered {

@@ -563,6 +563,7 @@ export type ServerFrame =
   | { type: 'notice_removed'; seq: number; notice_id: Id }
   | { type: 'typing'; conversation_id: Id; user_id: Id }
   | { type: 'presence'; user_id: Id; online: boolean }
+  | { type: 'drive.shared'; seq: number; node_id: Id; name: string }
 
 export type ClientFrame =
   | { type: 'typing'; conversation_id: Id }

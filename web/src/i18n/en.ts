@@ -1,5 +1,7 @@
 // English. This object is also the key schema zh-CN.ts is checked against.
 // Note: vue-i18n treats `@`, `|`, `{` and `}` as syntax; use {'@'} if a literal is needed.
+import driveEn from './drive.en'
+
 const en = {
   common: {
     save: 'Save',
@@ -270,6 +272,7 @@ const en = {
       smtp: 'Mail server',
       messaging: 'Messaging',
       audit: 'Audit log',
+      drive: 'Drive',
       backup: 'Backup & restore',
     },
     desc: {
@@ -282,6 +285,7 @@ const en = {
       smtp: 'Outgoing mail for invites and password resets',
       messaging: 'Chat limits and announcement publishers',
       audit: 'Review and export admin actions',
+      drive: 'File size, versions, recycle bin and quotas',
       backup: 'Download backups, schedule them, restore data',
     },
     home: {
@@ -856,6 +860,7 @@ const en = {
       link: 'Links',
     },
   },
+  drive: driveEn,
   errors: {
     network_error: 'Cannot reach the server; check your connection',
     bad_request: 'Invalid request',
@@ -959,6 +964,15 @@ const en = {
     notice_expired: 'This announcement has expired',
     edit_conflict: 'The announcement changed meanwhile; reload it',
     not_a_recipient: 'You did not receive this announcement',
+    name_conflict: 'An item with this name already exists',
+    name_invalid: 'Invalid name (not empty, at most 255 bytes, none of / \\ : * ? " < > |)',
+    quota_exceeded: 'Not enough storage space (quota exceeded)',
+    file_too_large: 'The file is larger than allowed',
+    move_into_self: 'A folder cannot be moved into itself',
+    space_not_empty: 'The space is not empty (empty the recycle bin too)',
+    last_manager: 'A space needs at least one manager',
+    wrong_password: 'Wrong password',
+    download_forbidden: 'Downloads are disabled for this link',
   },
 }
 

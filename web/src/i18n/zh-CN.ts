@@ -2,6 +2,7 @@
 // Note: vue-i18n treats `@`, `|`, `{` and `}` as syntax; use {'@'} if a literal is needed.
 import type en from './en'
 
+import driveZh from './drive.zh-CN'
 const zhCN: typeof en = {
   common: {
     save: '保存',
@@ -272,6 +273,7 @@ const zhCN: typeof en = {
       smtp: '邮件服务',
       messaging: '消息与公告',
       audit: '操作日志',
+      drive: '微盘',
       backup: '备份与恢复',
     },
     desc: {
@@ -284,6 +286,7 @@ const zhCN: typeof en = {
       smtp: '配置发信服务器，用于邀请和找回密码',
       messaging: '聊天限制与公告发布人',
       audit: '查看和导出管理操作记录',
+      drive: '文件大小、历史版本、回收站和容量',
       backup: '下载备份、定时备份与恢复数据',
     },
     home: {
@@ -858,6 +861,7 @@ const zhCN: typeof en = {
       link: '链接',
     },
   },
+  drive: driveZh,
   errors: {
     network_error: '无法连接服务器，请检查网络',
     bad_request: '请求无效',
@@ -961,6 +965,15 @@ const zhCN: typeof en = {
     notice_expired: '该公告已过期',
     edit_conflict: '公告已被修改，请刷新后重试',
     not_a_recipient: '你不在该公告的接收范围内',
+    name_conflict: '已存在同名文件或文件夹',
+    name_invalid: '名称不正确（不能为空，不超过 255 字节，不能包含 / \\ : * ? " < > |）',
+    quota_exceeded: '存储空间不足（超出容量）',
+    file_too_large: '文件超过了允许的大小',
+    move_into_self: '不能把文件夹移动到它自身或其子文件夹中',
+    space_not_empty: '空间不为空（请先清空回收站）',
+    last_manager: '空间至少需要一名管理者',
+    wrong_password: '密码错误',
+    download_forbidden: '此链接不允许下载',
   },
 }
 

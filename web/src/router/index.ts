@@ -24,6 +24,7 @@ export const adminPages: { name: string; path: string; title: string; icon: stri
   { name: 'admin-smtp', path: 'smtp', title: 'admin.menu.smtp', icon: 'Message', perms: ['super'] },
   { name: 'admin-messaging', path: 'messaging', title: 'admin.menu.messaging', icon: 'ChatDotRound', perms: ['super'] },
   { name: 'admin-audit', path: 'audit', title: 'admin.menu.audit', icon: 'Document', perms: ['audit'] },
+  { name: 'admin-drive', path: 'drive', title: 'admin.menu.drive', icon: 'Folder', perms: ['super'] },
   { name: 'admin-backup', path: 'backup', title: 'admin.menu.backup', icon: 'Box', perms: ['super'] },
 ]
 
@@ -37,6 +38,7 @@ const adminComponents: Record<string, () => Promise<any>> = {
   'admin-smtp': () => import('@/pages/admin/SmtpPage.vue'),
   'admin-messaging': () => import('@/pages/admin/MessagingPage.vue'),
   'admin-audit': () => import('@/pages/admin/AuditPage.vue'),
+  'admin-drive': () => import('@/pages/admin/DriveSettingsPage.vue'),
   'admin-backup': () => import('@/pages/admin/BackupPage.vue'),
 }
 
@@ -45,6 +47,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: () => import('@/pages/auth/LoginPage.vue'), meta: { public: true } },
   { path: '/activate/:token', name: 'activate', component: () => import('@/pages/auth/TokenPage.vue'), meta: { public: true } },
   { path: '/reset/:token', name: 'reset', component: () => import('@/pages/auth/TokenPage.vue'), meta: { public: true } },
+  { path: '/s/:token', name: 'share', component: () => import('@/pages/drive/SharePage.vue'), meta: { public: true } },
   { path: '/change-password', name: 'change-password', component: () => import('@/pages/auth/ForcedPasswordPage.vue') },
   {
     path: '/',
@@ -63,7 +66,10 @@ const routes: RouteRecordRaw[] = [
       { path: 'search', name: 'search', component: () => import('@/pages/search/SearchPage.vue') },
       { path: 'contacts', name: 'contacts', component: () => import('@/pages/contacts/ContactsPage.vue') },
       { path: 'workbench', name: 'workbench', component: () => import('@/pages/placeholder/ComingSoonPage.vue'), props: { feature: 'workbench' } },
-      { path: 'drive', name: 'drive', component: () => import('@/pages/placeholder/ComingSoonPage.vue'), props: { feature: 'drive' } },
+      { path: 'drive', name: 'drive', component: () => import('@/pages/drive/DrivePage.vue') },
+      { path: 'drive/f/:id(\\d+)', name: 'drive-folder', component: () => import('@/pages/drive/DrivePage.vue') },
+      { path: 'drive/shared', name: 'drive-shared', component: () => import('@/pages/drive/DrivePage.vue') },
+      { path: 'drive/bin/:space(\\d+)', name: 'drive-bin', component: () => import('@/pages/drive/DrivePage.vue') },
       { path: 'calendar', name: 'calendar', component: () => import('@/pages/placeholder/ComingSoonPage.vue'), props: { feature: 'calendar' } },
       { path: 'profile', name: 'profile', component: () => import('@/pages/profile/ProfilePage.vue') },
       {

@@ -32,6 +32,8 @@ export const useRealtimeStore = defineStore('realtime', () => {
   /** True once the first connection said hello (used to show "connecting…" only after a drop). */
   const everOpen = ref(false)
   const permission = ref<NotifyPermission>(notificationSupported() ? (Notification.permission as NotifyPermission) : 'unsupported')
+  /** Bumped on each `drive.shared` frame; the drive page watches it. */
+  const driveShared = ref(0)
   let watched: Id[] = []
   let lastTypingSent = 0
   let lastTypingConv: Id | null = null
@@ -141,6 +143,11 @@ export const useRealtimeStore = defineStore('realtime', () => {
       case 'presence':
         chat.setPresence(f.user_id, f.online)
         break
+      case 'drive.shared':
+        // Someone shared a file or folder with me: the drive's 共享给我 list reloads.
+        driveShared.value++
+        if (live) ElMessage.info({ message: i18n.global.t('drive.sharedToast', { name: f.name }), grouping: true })
+        break
     }
   }
 
@@ -236,5 +243,5 @@ export const useRealtimeStore = defineStore('realtime', () => {
     { immediate: true },
   )
 
-  return { state, started, offline, permission, start, stop, typing, watchPresence, requestPermission }
+  return { state, started, offline, permission, driveShared, start, stop, typing, watchPresence, requestPermission }
 })
