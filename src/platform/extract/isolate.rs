@@ -62,15 +62,7 @@ pub fn extract_isolated(exe: &Path, path: &Path, format: Format, limits: &Limits
     // Drain both pipes on threads so a chatty child never blocks on a full pipe.
     let stdout = drain(child.stdout.take(), output_cap(limits));
     let stderr = drain(child.stderr.take(), 4096);
-    let deadline = Instant::now() + limits.timeout();
-    let status = loop {
-        match child.try_wait()? {
-            Some(status) => break Some(status),
-            None if Instant::now() >= deadline => break None,
-            None => std::thread::sleep(Duration::from_millis(10)),
-        }
-    };
-    let Some(status) = status else {
+    let Some(status) = wait_until(&mut child, Instant::now() + limits.timeout()) else {
         let _ = child.kill();
         let _ = child.wait();
         return Err(ExtractError::Timeout);
@@ -82,6 +74,17 @@ pub fn extract_isolated(exe: &Path, path: &Path, format: Format, limits: &Limits
     }
     serde_json::from_slice::<Result<Extracted, ExtractError>>(&out)
         .unwrap_or_else(|e| Err(ExtractError::Failed(format!("the extraction process answered badly: {e}"))))
+}
+
+/// The child's exit status, or None when the deadline passed (or waiting failed) first.
+fn wait_until(child: &mut std::process::Child, deadline: Instant) -> Option<std::process::ExitStatus> {
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Some(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            _ => return None,
+        }
+    }
 }
 
 /// Bytes of JSON a well-behaved child can write: the text (escaping can double it) and titles.
@@ -245,10 +248,7 @@ pub fn extract_blocking(
 ) -> Result<Extracted, ExtractError> {
     match isolation {
         Isolation::Subprocess(exe) if format.needs_isolation() => {
-            let len = std::fs::metadata(path)?.len();
-            if len > limits.max_input {
-                return Err(ExtractError::TooLarge(format!("{len} bytes, the limit is {}", limits.max_input)));
-            }
+            super::check_size(path, format, limits)?;
             extract_isolated(exe, path, format, limits)
         }
         _ => extract_in_process(path, format, limits),

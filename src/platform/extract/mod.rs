@@ -160,10 +160,7 @@ impl Limits {
 /// Extract in this process, whatever the format. Used by the child process, by tests, and for
 /// text files; panics in a parser are caught and become `Failed`.
 pub fn extract_in_process(path: &Path, format: Format, limits: &Limits) -> Result<Extracted, ExtractError> {
-    let len = std::fs::metadata(path)?.len();
-    if len > limits.max_input {
-        return Err(ExtractError::TooLarge(format!("{len} bytes, the limit is {}", limits.max_input)));
-    }
+    check_size(path, format, limits)?;
     let run = || match format {
         Format::Text => text::extract_file(path, limits),
         Format::Pdf => pdf::extract(path, limits),
@@ -175,6 +172,16 @@ pub fn extract_in_process(path: &Path, format: Format, limits: &Limits) -> Resul
         Ok(r) => r,
         Err(p) => Err(ExtractError::Failed(format!("the {} parser failed: {}", format.as_str(), panic_text(&p)))),
     }
+}
+
+/// Refuses inputs over `max_input`, except text files: those are only read up to what the
+/// output cap needs, so a huge log file still gets a preview of its beginning.
+pub(crate) fn check_size(path: &Path, format: Format, limits: &Limits) -> Result<(), ExtractError> {
+    let len = std::fs::metadata(path)?.len();
+    if format != Format::Text && len > limits.max_input {
+        return Err(ExtractError::TooLarge(format!("{len} bytes, the limit is {}", limits.max_input)));
+    }
+    Ok(())
 }
 
 /// Decode text from any reader (e.g. the first bytes of a blob) in-process.

@@ -3,8 +3,8 @@
 
 use super::{Extracted, Section};
 
-/// Bytes charged for each section on top of its text, so a file of many empty slides or sheets
-/// also runs into the cap.
+/// Bytes charged for each further section on top of its text, so a file of many empty slides or
+/// sheets also runs into the cap.
 const SECTION_COST: usize = 16;
 
 pub(super) struct Sink {
@@ -21,7 +21,8 @@ impl Sink {
 
     /// Starts a section; false when the cap is reached (nothing was added).
     pub fn section(&mut self, title: Option<String>) -> bool {
-        let cost = SECTION_COST + title.as_ref().map_or(0, String::len);
+        let overhead = if self.sections.is_empty() { 0 } else { SECTION_COST };
+        let cost = overhead + title.as_ref().map_or(0, String::len);
         if self.is_full() || self.used + cost > self.max {
             self.truncated = true;
             return false;

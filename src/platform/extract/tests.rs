@@ -238,9 +238,13 @@ fn office_output_is_capped() {
 }
 
 #[test]
-fn oversized_input_is_refused_before_reading() {
+fn oversized_input_is_refused_before_reading_except_text() {
     let limits = Limits { max_input: 10, ..Limits::default() };
     assert!(matches!(run("大.pdf", &[b'x'; 11], &limits), Err(ExtractError::TooLarge(_))));
+    assert!(matches!(run("大.docx", &[b'x'; 11], &limits), Err(ExtractError::TooLarge(_))));
+    // Text files are read only as far as the preview needs, whatever their size.
+    let log = run("大.log", b"0123456789abcdef", &Limits { max_output: 4, ..limits }).expect("extracts");
+    assert_eq!((log.plain().as_str(), log.truncated), ("0123", true));
 }
 
 /// A one-page PDF with a correct xref table, showing `text` in Helvetica.
