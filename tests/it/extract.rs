@@ -127,3 +127,19 @@ fn extract_blocking_with(
     let isolation = officebox::platform::extract::Isolation::Subprocess(exe());
     officebox::platform::extract::isolate::extract_blocking(path, Format::Pdf, limits, &isolation)
 }
+
+#[tokio::test]
+async fn the_async_extractor_queues_isolated_work_through_the_child() {
+    use officebox::platform::extract::{Extractor, Isolation};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let extractor = Extractor::with_isolation(Limits::default(), Isolation::Subprocess(exe()), 1);
+    let slide = r#"<p:sld xmlns:p="p" xmlns:a="a"><a:p><a:r><a:t>季度目标</a:t></a:r></a:p></p:sld>"#;
+    let pptx = write(dir.path(), "目标.pptx", &zip_of(&[("ppt/slides/slide1.xml", slide.as_bytes())]));
+    let pdf = write(dir.path(), "报告.pdf", &tiny_pdf("Annual plan"));
+    let (a, b) = tokio::join!(
+        extractor.extract(pptx, "目标.pptx", None),
+        extractor.extract(pdf, "download", Some("application/pdf")),
+    );
+    assert_eq!(a.expect("pptx").plain(), "季度目标");
+    assert_eq!(b.expect("pdf").plain(), "Annual plan");
+}

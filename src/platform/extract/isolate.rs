@@ -174,7 +174,8 @@ fn answer_channel() -> Box<dyn Write> {
 }
 
 /// Caps the child: address space, CPU time (a little above the wall limit, so the parent's
-/// timeout normally fires first), no file writes, no core files.
+/// timeout normally fires first), no file writes, no core files. (RLIMIT_FSIZE also covers a
+/// stdout redirected to a file, so run `officebox __extract ... | cat` by hand; the parent uses a pipe.)
 #[cfg(unix)]
 fn limit_resources(limits: &Limits) {
     let cpu = limits.timeout_ms.div_ceil(1000) + 1;
@@ -227,15 +228,21 @@ impl Extractor {
     /// Extracts the file at `path`, choosing the extractor from `name` and `mime`.
     pub async fn extract(&self, path: PathBuf, name: &str, mime: Option<&str>) -> Result<Extracted, ExtractError> {
         let format = super::format_of(name, mime).ok_or(ExtractError::Unsupported)?;
-        let _permit = if format.needs_isolation() {
-            Some(self.gate.acquire().await.map_err(|_| ExtractError::Failed("the extractor is shut down".into()))?)
+        // The permit moves into the blocking task: a caller that gives up (a closed request)
+        // must not free the slot while its child process still runs.
+        let permit = if format.needs_isolation() {
+            let gate = self.gate.clone().acquire_owned().await;
+            Some(gate.map_err(|_| ExtractError::Failed("the extractor is shut down".into()))?)
         } else {
             None
         };
         let (limits, isolation) = (self.limits.clone(), self.isolation.clone());
-        tokio::task::spawn_blocking(move || extract_blocking(&path, format, &limits, &isolation))
-            .await
-            .unwrap_or_else(|e| Err(ExtractError::Failed(format!("the extraction task failed: {e}"))))
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            extract_blocking(&path, format, &limits, &isolation)
+        })
+        .await
+        .unwrap_or_else(|e| Err(ExtractError::Failed(format!("the extraction task failed: {e}"))))
     }
 }
 
