@@ -45,6 +45,9 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Internal: the sandboxed text extractor the server runs as a child (platform::extract).
+    #[command(name = "__extract", hide = true)]
+    Extract { format: String, path: PathBuf, limits: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -54,7 +57,12 @@ enum AdminCommand {
 }
 
 pub fn run() -> ExitCode {
+    crate::platform::extract::isolate::mark_binary_has_subcommand();
     let cli = Cli::parse();
+    // The extraction child needs neither config nor logging (its stdout is the answer).
+    if let Some(Command::Extract { format, path, limits }) = &cli.command {
+        return crate::platform::extract::isolate::child_main(format, path, limits);
+    }
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -103,6 +111,7 @@ fn dispatch(cli: Cli) -> AppResult<ExitCode> {
         Command::Admin { command: AdminCommand::ResetPassword { login } } => {
             crate::ops::reset_password(&config, &login)
         }
+        Command::Extract { .. } => Ok(ExitCode::FAILURE), // handled in run()
     }
 }
 

@@ -7,6 +7,7 @@ pub mod backup;
 pub mod blobs;
 pub mod clock;
 pub mod download;
+pub mod extract;
 pub mod http;
 pub mod mail;
 pub mod metrics;

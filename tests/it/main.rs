@@ -9,6 +9,7 @@ mod chat_support;
 mod common;
 mod crash;
 mod enterprise;
+mod extract;
 mod import;
 mod mail;
 mod matrix;
