@@ -4,6 +4,7 @@
 
 mod files;
 mod lifecycle;
+mod more;
 mod perms;
 
 use crate::chat_support::*;
