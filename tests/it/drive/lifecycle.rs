@@ -121,3 +121,22 @@ fn backup_and_restore_keep_files_byte_for_byte() {
     assert_eq!(got.status, 200);
     assert_eq!(sha256(&got.bytes), sha256(&bytes));
 }
+
+#[test]
+fn the_purge_job_removes_only_what_has_been_in_the_bin_longer_than_bin_days() {
+    let w = world();
+    let a = w.person("job", "定时");
+    let root = my_root(&a.c);
+    let old = upload_ok(&a.c, root, "旧.txt", b"old file");
+    let recent = upload_ok(&a.c, root, "新.txt", b"recent file");
+    let day = 24 * 3600 * 1000;
+    a.c.delete(&format!("/api/v1/drive/nodes/{old}")).expect_status(204);
+    w.s.clock.advance_ms(20 * day);
+    a.c.login("job", MEMBER_PASSWORD).ok(); // the session expired meanwhile
+    a.c.delete(&format!("/api/v1/drive/nodes/{recent}")).expect_status(204);
+    w.s.clock.advance_ms(11 * day);
+    let purged = w.s.platform.store.write_blocking(|tx| officebox::drive::bin::purge_expired(tx)).expect("purge");
+    assert_eq!(purged, 1, "31 days > bin_days (30); 11 days is not");
+    assert_eq!(refs(&w.s, &sha256(b"old file")), 0);
+    assert_eq!(refs(&w.s, &sha256(b"recent file")), 1);
+}
