@@ -17,6 +17,7 @@ pub mod model;
 pub mod names;
 pub mod nodes;
 pub mod perm;
+pub mod preview;
 pub mod search;
 pub mod service;
 pub mod settings;

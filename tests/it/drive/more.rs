@@ -66,3 +66,17 @@ fn managers_read_the_activity_log_and_single_files_have_a_limit() {
     let audit = t.w.admin.audit("action=drive.settings");
     assert_eq!(audit.len(), 1);
 }
+
+#[test]
+fn previews_return_text_to_preview_only_readers() {
+    let t = team();
+    let reader = t.w.person("pv", "预览者");
+    add_member(&t.boss.c, t.space, reader.id, "preview");
+    let md = upload_ok(&t.boss.c, t.root, "说明.md", "# 标题\n内容".as_bytes());
+    let bin = upload_ok(&t.boss.c, t.root, "数据.bin", b"\x00\x01");
+    let v = reader.c.get(&format!("/api/v1/drive/nodes/{md}/preview")).ok();
+    assert_eq!(v, json!({"kind": "text", "text": "# 标题\n内容", "truncated": false, "language": "markdown"}));
+    assert_eq!(reader.c.get(&format!("/api/v1/drive/nodes/{bin}/preview")).ok(), json!({"kind": null}));
+    let x = t.w.person("px", "外人");
+    x.c.get(&format!("/api/v1/drive/nodes/{md}/preview")).expect(404, "not_found");
+}
