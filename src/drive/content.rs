@@ -24,6 +24,7 @@ type P = web::Data<Platform>;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/drive/nodes/{id}/content", web::get().to(content))
         .route("/drive/nodes/{id}/thumbnail", web::get().to(thumbnail))
+        .route("/drive/nodes/{id}/preview", web::get().to(super::preview::preview))
         .route("/drive/zip", web::get().to(super::archive::download));
 }
 

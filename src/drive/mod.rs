@@ -22,6 +22,7 @@ pub mod node_bytes;
 pub mod nodes;
 pub mod perm;
 pub mod public_api;
+pub mod preview;
 pub mod search;
 pub mod service;
 pub mod settings;
