@@ -50,6 +50,8 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     store.provide(Arc::new(realtime.clone()));
     store.provide(Arc::new(crate::platform::settings::SettingsCache::default()));
     store.provide(Arc::new(crate::platform::auth::session::SessionCache::default()));
+    store.provide(Arc::new(crate::accounts::app_password_auth::AppPasswordCache::default()));
+    store.provide(Arc::new(crate::drive::dav::DavLocks::default()));
     features_realtime_feeds(&realtime);
     crate::org::store::set_member_hooks(MEMBER_HOOKS);
     let search = crate::platform::search::Search::new(crate::platform::search::index_dir(&dir));
@@ -306,6 +308,7 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(crate::setup::api::routes)
             .configure(crate::accounts::api::routes)
+            .configure(crate::accounts::app_passwords::routes)
             .configure(crate::org::api::routes)
             .configure(crate::search::api::routes)
             .configure(crate::org::import::api::routes)
@@ -314,6 +317,7 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::chat::api::routes)
             .configure(crate::notice::api::routes),
     );
+    crate::drive::dav::routes(cfg);
 }
 
 /// Features whose persisted events a reconnecting socket may have missed.
@@ -322,7 +326,8 @@ fn features_realtime_feeds(realtime: &crate::platform::realtime::Realtime) {
 }
 
 /// Hooks other features run inside every member write (same transaction).
-static MEMBER_HOOKS: &[crate::org::store::MemberHook] = &[crate::chat::depts::on_member_changed];
+static MEMBER_HOOKS: &[crate::org::store::MemberHook] =
+    &[crate::chat::depts::on_member_changed, crate::accounts::app_passwords::on_member_changed];
 
 fn features_is_setup_done(store: &Store) -> AppResult<bool> {
     crate::setup::service::is_setup_done(store)

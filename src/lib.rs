@@ -9,6 +9,7 @@ pub mod app;
 pub mod chat;
 pub mod cli;
 pub mod config;
+pub mod drive;
 pub mod error;
 pub mod notice;
 pub mod ops;

@@ -21,6 +21,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::platform::realtime::USER_EVENTS.spec(),
     // accounts
     crate::accounts::tokens::ACCOUNT_TOKENS.spec(),
+    crate::accounts::app_passwords::APP_PASSWORDS.spec(),
     // org
     crate::org::store::DEPARTMENTS.spec(),
     crate::org::store::MEMBERS.spec(),
