@@ -2,6 +2,7 @@
 //! cheap).
 
 mod admin;
+mod app_passwords;
 mod auth;
 mod backup;
 mod chat;
