@@ -315,7 +315,8 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::admin::api::routes)
             .configure(crate::admin::backup::routes)
             .configure(crate::chat::api::routes)
-            .configure(crate::notice::api::routes),
+            .configure(crate::notice::api::routes)
+            .configure(crate::drive::api::routes),
     );
     crate::drive::dav::routes(cfg);
 }
@@ -327,7 +328,11 @@ fn features_realtime_feeds(realtime: &crate::platform::realtime::Realtime) {
 
 /// Hooks other features run inside every member write (same transaction).
 static MEMBER_HOOKS: &[crate::org::store::MemberHook] =
-    &[crate::chat::depts::on_member_changed, crate::accounts::app_passwords::on_member_changed];
+    &[
+        crate::chat::depts::on_member_changed,
+        crate::drive::hooks::on_member_changed,
+        crate::accounts::app_passwords::on_member_changed,
+    ];
 
 fn features_is_setup_done(store: &Store) -> AppResult<bool> {
     crate::setup::service::is_setup_done(store)
@@ -350,6 +355,7 @@ fn features_start_background_jobs(p: &web::Data<Platform>) {
     crate::admin::backup::start_schedule(p);
     start_blob_gc(p);
     crate::notice::publish::start_jobs(p);
+    crate::drive::hooks::start_jobs(p);
     if let Err(e) = p.search.start(p.store.clone(), Arc::new(features_search_documents)) {
         tracing::error!(error = %e, "cannot start the search indexer");
     }
@@ -397,6 +403,7 @@ static SEARCH_KINDS: &[crate::platform::search::SearchKind] = &[
     crate::chat::search::GROUPS,
     crate::chat::search::MESSAGES,
     crate::notice::search::SEARCH_KIND,
+    crate::drive::search::SEARCH_KIND,
 ];
 
 /// Every search document of every kind, streamed from one snapshot (index rebuilds).

@@ -51,6 +51,20 @@ pub static TABLES: &[TableSpec] = &[
     crate::notice::store::NOTICE_BY_PUBLISHER.spec(),
     crate::notice::store::NOTICE_DUE.spec(),
     crate::notice::store::NOTICE_UPLOADS.spec(),
+    // drive
+    crate::drive::store::SPACES.spec(),
+    crate::drive::store::PERSONAL.spec(),
+    crate::drive::store::SPACE_MEMBERS.spec(),
+    crate::drive::store::PRINCIPAL_SPACES.spec(),
+    crate::drive::store::NODES.spec(),
+    crate::drive::store::CHILDREN.spec(),
+    crate::drive::store::NAMES.spec(),
+    crate::drive::store::VERSIONS.spec(),
+    crate::drive::store::ACL.spec(),
+    crate::drive::store::PRINCIPAL_GRANTS.spec(),
+    crate::drive::store::BIN.spec(),
+    crate::drive::store::ACTIVITY.spec(),
+    crate::drive::store::TOTALS.spec(),
 ];
 
 pub static MIGRATIONS: &[Migration] = &[];

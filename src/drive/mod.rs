@@ -1,3 +1,26 @@
-//! The drive (微盘). `dav`: the WebDAV view of it.
+//! The drive (微盘): personal and team spaces, folders and files with versions, a recycle bin,
+//! roles and node-level grants, quotas. Contract: docs/drive.md; design: docs/drive-design.md.
+//!
+//! For other modules (tus uploads, WebDAV, chat): [`service`] — `personal_space`,
+//! `resolve_role`, `check_upload` (before any byte), `commit_file` (in the completing
+//! transaction), and the folder operations re-exported from [`nodes`]. Tables and their
+//! invariants: [`store`]. Permission rules: [`perm`]. Names: [`names`]. WebDAV: [`dav`].
 
+pub mod api;
+pub mod api_nodes;
+pub mod bin;
+pub mod content;
 pub mod dav;
+pub mod grants;
+pub mod hooks;
+pub mod model;
+pub mod names;
+pub mod nodes;
+pub mod perm;
+pub mod search;
+pub mod service;
+pub mod settings;
+pub mod spaces;
+pub mod store;
+pub mod versions;
+pub mod view;
