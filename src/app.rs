@@ -327,12 +327,11 @@ fn features_realtime_feeds(realtime: &crate::platform::realtime::Realtime) {
 }
 
 /// Hooks other features run inside every member write (same transaction).
-static MEMBER_HOOKS: &[crate::org::store::MemberHook] =
-    &[
-        crate::chat::depts::on_member_changed,
-        crate::drive::hooks::on_member_changed,
-        crate::accounts::app_passwords::on_member_changed,
-    ];
+static MEMBER_HOOKS: &[crate::org::store::MemberHook] = &[
+    crate::chat::depts::on_member_changed,
+    crate::drive::hooks::on_member_changed,
+    crate::accounts::app_passwords::on_member_changed,
+];
 
 fn features_is_setup_done(store: &Store) -> AppResult<bool> {
     crate::setup::service::is_setup_done(store)

@@ -8,6 +8,10 @@
 //! per member, because top-level names ("我的空间") mean a different space for each member; they
 //! do not survive a restart (clients re-lock).
 
+mod file;
+mod fs;
+mod paths;
+
 use crate::accounts::app_password_auth::{self, AppUser};
 use crate::platform::Platform;
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
@@ -16,6 +20,15 @@ use dav_server::ls::DavLockSystem;
 use dav_server::memls::MemLs;
 use dav_server::DavHandler;
 use std::collections::HashMap;
+
+/// Who is asking, passed to every file-system call.
+#[derive(Clone)]
+pub struct DavCtx {
+    pub p: web::Data<Platform>,
+    pub user: u64,
+    /// The request is a DELETE: folders are trashed whole (see `fs::read_dir`).
+    pub deleting: bool,
+}
 
 /// Each member's lock table (see the module docs).
 #[derive(Default)]
@@ -38,15 +51,27 @@ async fn handle(p: web::Data<Platform>, req: HttpRequest, dav: DavRequest) -> Ht
         Ok(u) => u,
         Err(e) => return refuse(e),
     };
+    if let Err(e) = ensure_personal_space(&p, &user).await {
+        return refuse(e);
+    }
     let locks = p.store.service::<DavLocks>().unwrap_or_default();
     let handler = DavHandler::builder()
-        .filesystem(backend(&p, &user))
+        .filesystem(Box::new(fs::DriveFs))
         .locksystem(locks.for_user(user.user_id))
         .strip_prefix("/dav")
         .build_handler();
-    let principal = user.userid.clone();
-    let resp = handler.handle_guarded(dav.request, principal, ()).await;
+    let ctx = DavCtx { p: p.clone(), user: user.user_id, deleting: req.method() == actix_web::http::Method::DELETE };
+    let resp = handler.handle_guarded(dav.request, user.userid.clone(), ctx).await;
     DavResponse::from(resp).respond_to(&req)
+}
+
+/// "我的空间" is listed from the first request on (the drive creates it lazily).
+async fn ensure_personal_space(p: &Platform, user: &AppUser) -> crate::error::AppResult<()> {
+    let uid = user.user_id;
+    if crate::drive::store::PERSONAL.get_in(&p.store.begin_read()?, &uid)?.is_some() {
+        return Ok(());
+    }
+    p.store.write(move |tx| crate::drive::service::personal_space(tx, uid).map(|_| ())).await
 }
 
 /// Errors before the WebDAV layer: 401 carries the Basic challenge so clients ask for a password.
@@ -60,17 +85,4 @@ fn refuse(e: crate::error::AppError) -> HttpResponse {
         );
     }
     resp
-}
-
-/// Interim backend until the drive service lands: one in-memory tree per member.
-fn backend(p: &Platform, user: &AppUser) -> Box<dyn dav_server::fs::GuardedFileSystem<()>> {
-    #[derive(Default)]
-    struct Trees(parking_lot::Mutex<HashMap<u64, Box<dav_server::memfs::MemFs>>>);
-    let trees = p.store.service::<Trees>().unwrap_or_else(|| {
-        let t = std::sync::Arc::new(Trees::default());
-        p.store.provide(t.clone());
-        t
-    });
-    let fs = trees.0.lock().entry(user.user_id).or_insert_with(dav_server::memfs::MemFs::new).clone();
-    fs
 }
