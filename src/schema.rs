@@ -53,6 +53,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::notice::store::NOTICE_UPLOADS.spec(),
     // drive
     crate::drive::store::SPACES.spec(),
+    crate::drive::dav::props::DAV_PROPERTIES.spec(),
     crate::drive::store::PERSONAL.spec(),
     crate::drive::store::SPACE_MEMBERS.spec(),
     crate::drive::store::PRINCIPAL_SPACES.spec(),

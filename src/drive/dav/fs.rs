@@ -4,6 +4,7 @@
 
 use super::file::{Entry, Meta, ReadFile, WriteFile};
 use super::paths::{self, fs_err, Loc};
+use super::props;
 use super::DavCtx;
 use crate::drive::model::{NodeKind, OnConflict, Role};
 use crate::drive::nodes::Sort;
@@ -11,7 +12,7 @@ use crate::drive::service;
 use crate::platform::blobs::BlobRef;
 use dav_server::davpath::DavPath;
 use dav_server::fs::{
-    DavDirEntry, DavFile, DavMetaData, FsError, FsFuture, FsResult, FsStream, GuardedFileSystem, OpenOptions,
+    DavDirEntry, DavFile, DavMetaData, DavProp, FsError, FsFuture, FsResult, FsStream, GuardedFileSystem, OpenOptions,
     ReadDirMeta,
 };
 use futures_util::FutureExt;
@@ -84,10 +85,6 @@ fn open_read(ctx: &DavCtx, path: &DavPath) -> FsResult<ReadFile> {
 }
 
 fn open_write(ctx: &DavCtx, path: &DavPath, o: &OpenOptions) -> FsResult<WriteFile> {
-    if !o.truncate || o.append {
-        // Partial updates (PATCH ranges, Content-Range) would rewrite a version in place.
-        return Err(FsError::NotImplemented);
-    }
     let txn = read(ctx)?;
     let (parent, name) = paths::parent_and_name(&txn, ctx.user, path)?;
     let existing = crate::drive::store::child_named(&txn, parent.node.id, &name).map_err(fs_err)?;
@@ -102,6 +99,10 @@ fn open_write(ctx: &DavCtx, path: &DavPath, o: &OpenOptions) -> FsResult<WriteFi
     } else if !o.create {
         return Err(FsError::NotFound);
     }
+    if !o.truncate || o.append {
+        // Partial updates (PATCH ranges, Content-Range) would rewrite a version in place.
+        return Err(FsError::NotImplemented);
+    }
     // Permission, name and quota from the announced length, before any byte is stored.
     let length = o.size.unwrap_or(0);
     service::check_upload(&txn, ctx.user, parent.node.id, &name, OnConflict::Version, length).map_err(fs_err)?;
@@ -110,6 +111,21 @@ fn open_write(ctx: &DavCtx, path: &DavPath, o: &OpenOptions) -> FsResult<WriteFi
         None => service::read_settings(&txn).map_err(fs_err)?.max_file_size,
     };
     Ok(WriteFile::start(ctx.clone(), parent.node.id, name, o.size, limit))
+}
+
+/// LOCK on an unmapped URL: the lock creates an empty file (RFC 4918 §7.3).
+async fn create_empty(ctx: &DavCtx, path: &DavPath) -> FsResult<Box<dyn DavFile>> {
+    let (parent, name) = paths::parent_and_name(&read(ctx)?, ctx.user, path)?;
+    let blob = ctx.p.blobs.put_reader(std::io::empty(), 0, "").map_err(fs_err)?;
+    let (user, pid) = (ctx.user, parent.node.id);
+    let n = write_op(ctx, move |tx| service::commit_file(tx, user, pid, &name, OnConflict::Error, &blob)).await?;
+    let file = ctx.p.blobs.open_file(n.sha.as_deref().unwrap_or_default()).map_err(fs_err)?;
+    Ok(Box::new(ReadFile { file: tokio::fs::File::from_std(file), meta: Meta::of(&n) }))
+}
+
+/// A write open that is not a whole-file PUT and names nothing yet: only LOCK does that.
+fn is_lock_create(ctx: &DavCtx, path: &DavPath, o: &OpenOptions) -> bool {
+    o.write && o.create && !o.truncate && !o.append && matches!(access(ctx, path), Err(FsError::NotFound))
 }
 
 async fn write_op<T: Send + 'static>(
@@ -161,6 +177,9 @@ async fn copy(ctx: &DavCtx, from: &DavPath, to: &DavPath) -> FsResult<()> {
 
 impl GuardedFileSystem<DavCtx> for DriveFs {
     fn open<'a>(&'a self, path: &'a DavPath, o: OpenOptions, ctx: &'a DavCtx) -> FsFuture<'a, Box<dyn DavFile>> {
+        if is_lock_create(ctx, path, &o) {
+            return create_empty(ctx, path).boxed();
+        }
         let r: FsResult<Box<dyn DavFile>> = if o.write {
             open_write(ctx, path, &o).map(|f| Box::new(f) as Box<dyn DavFile>)
         } else {
@@ -202,5 +221,31 @@ impl GuardedFileSystem<DavCtx> for DriveFs {
 
     fn copy<'a>(&'a self, from: &'a DavPath, to: &'a DavPath, ctx: &'a DavCtx) -> FsFuture<'a, ()> {
         copy(ctx, from, to).boxed()
+    }
+
+    fn have_props<'a>(
+        &'a self,
+        path: &'a DavPath,
+        _ctx: &'a DavCtx,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
+        let top = paths::segments(path).map(|s| s.is_empty()).unwrap_or(true);
+        Box::pin(std::future::ready(!top))
+    }
+
+    fn patch_props<'a>(
+        &'a self,
+        path: &'a DavPath,
+        patch: Vec<(bool, DavProp)>,
+        ctx: &'a DavCtx,
+    ) -> FsFuture<'a, Vec<(http::StatusCode, DavProp)>> {
+        props::patch(ctx, path, patch).boxed()
+    }
+
+    fn get_props<'a>(&'a self, path: &'a DavPath, do_content: bool, ctx: &'a DavCtx) -> FsFuture<'a, Vec<DavProp>> {
+        Box::pin(std::future::ready(props::list(ctx, path, do_content)))
+    }
+
+    fn get_prop<'a>(&'a self, path: &'a DavPath, prop: DavProp, ctx: &'a DavCtx) -> FsFuture<'a, Vec<u8>> {
+        Box::pin(std::future::ready(props::one(ctx, path, &prop)))
     }
 }

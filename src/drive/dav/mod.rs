@@ -6,11 +6,13 @@
 //! a session cookie alone is ignored here, so no CSRF check applies (a browser cannot be made to
 //! send Basic credentials it does not have). Locks (LOCK/UNLOCK) live in memory, one lock table
 //! per member, because top-level names ("我的空间") mean a different space for each member; they
-//! do not survive a restart (clients re-lock).
+//! do not survive a restart (clients re-lock). Dead properties (PROPPATCH) are stored: see
+//! [`props`].
 
 mod file;
 mod fs;
 mod paths;
+pub mod props;
 
 use crate::accounts::app_password_auth::{self, AppUser};
 use crate::platform::Platform;
