@@ -9,6 +9,7 @@ mod chat;
 mod chat_support;
 mod common;
 mod crash;
+mod dav;
 mod enterprise;
 mod import;
 mod mail;
