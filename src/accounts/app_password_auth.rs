@@ -49,9 +49,12 @@ impl AppUser {
     }
 }
 
+/// (member id, SHA-256 of the presented password) -> (app password id, verified at).
+type Verified = HashMap<(u64, [u8; 32]), (u64, i64)>;
+
 #[derive(Default)]
 pub struct AppPasswordCache {
-    entries: parking_lot::Mutex<HashMap<(u64, [u8; 32]), (u64, i64)>>,
+    entries: parking_lot::Mutex<Verified>,
 }
 
 impl AppPasswordCache {
