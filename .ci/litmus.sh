@@ -45,9 +45,12 @@ APP_PW=$(curl -fsS -X POST "$BASE/api/v1/me/app-passwords" -b "$JAR" -H "X-CSRF-
 URL="$BASE/dav/$(python3 -c 'import urllib.parse; print(urllib.parse.quote("我的空间"))')/"
 echo "litmus $URL (suites: $SUITES)"
 rc=0
-TESTS="$SUITES" litmus "$URL" admin "$APP_PW" || rc=$?
+# litmus writes debug.log into the current directory: keep it out of the work tree.
+(cd "$DATA" && TESTS="$SUITES" litmus "$URL" admin "$APP_PW") || rc=$?
 if ((rc != 0)); then
     echo "---- last server log lines ----"
     tail -n 40 "$DATA/server.log"
+    echo "---- last litmus debug.log lines ----"
+    tail -n 60 "$DATA/debug.log" 2>/dev/null || true
 fi
 exit "$rc"

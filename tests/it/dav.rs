@@ -185,6 +185,31 @@ fn lock_and_unlock_a_file() {
 }
 
 #[test]
+fn a_lock_holds_against_other_members_of_a_team_space() {
+    let s = TestServer::start();
+    let admin = s.setup();
+    let space = team_space(&admin, "项目", None);
+    let (bob_id, bob) = s.member(&admin, "bob", admin.root_department());
+    add_member(&admin, space, bob_id, "editor");
+    let (a, b) = (Dav::new(&s, &admin, "admin"), Dav::new(&s, &bob, "bob"));
+    let path = format!("/dav/{}/{}", enc("项目"), enc("方案.docx"));
+    assert_eq!(a.put(&path, b"v1".to_vec()), 201);
+    let body = r#"<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>"#;
+    let r = a.req("LOCK", &path).body(body).send().expect("lock");
+    assert_eq!(r.status(), 200);
+    let token = r.headers().get("lock-token").and_then(|v| v.to_str().ok()).expect("token").to_owned();
+    assert_eq!(b.put(&path, b"bob".to_vec()), 423, "admin's lock protects the file from bob");
+    assert_eq!(b.status("DELETE", &path), 423);
+    // Each member's "我的空间" is their own: the same path is not locked for bob.
+    let mine = format!("{MINE}{}", enc("方案.docx"));
+    assert_eq!(a.put(&mine, b"a".to_vec()), 201);
+    assert_eq!(a.req("LOCK", &mine).body(body).send().expect("lock").status(), 200);
+    assert_eq!(b.put(&mine, b"b".to_vec()), 201);
+    a.req("UNLOCK", &path).header("Lock-Token", token).send().expect("unlock");
+    assert_eq!(b.put(&path, b"bob".to_vec()), 204);
+}
+
+#[test]
 fn delete_moves_a_folder_to_the_bin_as_one_item() {
     let s = TestServer::start();
     let admin = s.setup();

@@ -4,13 +4,13 @@
 //!
 //! Authentication is HTTP Basic with an app password ([`crate::accounts::app_password_auth`]);
 //! a session cookie alone is ignored here, so no CSRF check applies (a browser cannot be made to
-//! send Basic credentials it does not have). Locks (LOCK/UNLOCK) live in memory, one lock table
-//! per member, because top-level names ("我的空间") mean a different space for each member; they
-//! do not survive a restart (clients re-lock). Dead properties (PROPPATCH) are stored: see
+//! send Basic credentials it does not have). Locks (LOCK/UNLOCK) live in memory in one table for
+//! all members ([`locks`]); they do not survive a restart (clients re-lock). Dead properties (PROPPATCH) are stored: see
 //! [`props`].
 
 mod file;
 mod fs;
+mod locks;
 mod paths;
 pub mod props;
 
@@ -18,10 +18,8 @@ use crate::accounts::app_password_auth::{self, AppUser};
 use crate::platform::Platform;
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
 use dav_server::actix::{DavRequest, DavResponse};
-use dav_server::ls::DavLockSystem;
-use dav_server::memls::MemLs;
 use dav_server::DavHandler;
-use std::collections::HashMap;
+pub use locks::DavLocks;
 
 /// Who is asking, passed to every file-system call.
 #[derive(Clone)]
@@ -30,18 +28,6 @@ pub struct DavCtx {
     pub user: u64,
     /// The request is a DELETE: folders are trashed whole (see `fs::read_dir`).
     pub deleting: bool,
-}
-
-/// Each member's lock table (see the module docs).
-#[derive(Default)]
-pub struct DavLocks {
-    by_user: parking_lot::Mutex<HashMap<u64, Box<MemLs>>>,
-}
-
-impl DavLocks {
-    fn for_user(&self, user_id: u64) -> Box<dyn DavLockSystem> {
-        self.by_user.lock().entry(user_id).or_insert_with(MemLs::new).clone()
-    }
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -56,10 +42,14 @@ async fn handle(p: web::Data<Platform>, req: HttpRequest, dav: DavRequest) -> Ht
     if let Err(e) = ensure_personal_space(&p, &user).await {
         return refuse(e);
     }
+    let spaces = match p.store.begin_read().and_then(|txn| paths::top_level(&txn, user.user_id)) {
+        Ok(s) => s.into_iter().map(|(name, s)| (name, s.id)).collect::<Vec<_>>(),
+        Err(e) => return refuse(e),
+    };
     let locks = p.store.service::<DavLocks>().unwrap_or_default();
     let handler = DavHandler::builder()
         .filesystem(Box::new(fs::DriveFs))
-        .locksystem(locks.for_user(user.user_id))
+        .locksystem(locks.view(user.user_id, &spaces))
         .strip_prefix("/dav")
         .build_handler();
     let ctx = DavCtx { p: p.clone(), user: user.user_id, deleting: req.method() == actix_web::http::Method::DELETE };
