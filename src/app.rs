@@ -50,6 +50,8 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
     store.provide(Arc::new(realtime.clone()));
     store.provide(Arc::new(crate::platform::settings::SettingsCache::default()));
     store.provide(Arc::new(crate::platform::auth::session::SessionCache::default()));
+    store.provide(Arc::new(crate::accounts::app_password_auth::AppPasswordCache::default()));
+    store.provide(Arc::new(crate::drive::dav::DavLocks::default()));
     features_realtime_feeds(&realtime);
     crate::org::store::set_member_hooks(MEMBER_HOOKS);
     crate::platform::uploads::install(&store, &blobs, UPLOAD_PURPOSES)?;
@@ -307,6 +309,7 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(crate::setup::api::routes)
             .configure(crate::accounts::api::routes)
+            .configure(crate::accounts::app_passwords::routes)
             .configure(crate::org::api::routes)
             .configure(crate::search::api::routes)
             .configure(crate::org::import::api::routes)
@@ -319,6 +322,7 @@ fn features_routes(cfg: &mut web::ServiceConfig) {
             .configure(crate::drive::links::routes)
             .configure(crate::drive::public_api::routes),
     );
+    crate::drive::dav::routes(cfg);
 }
 
 /// Features whose persisted events a reconnecting socket may have missed.
@@ -331,8 +335,11 @@ fn features_realtime_feeds(realtime: &crate::platform::realtime::Realtime) {
 static UPLOAD_PURPOSES: &[crate::platform::uploads::UploadPurpose] = &[crate::drive::uploads_purpose::PURPOSE];
 
 /// Hooks other features run inside every member write (same transaction).
-static MEMBER_HOOKS: &[crate::org::store::MemberHook] =
-    &[crate::chat::depts::on_member_changed, crate::drive::hooks::on_member_changed];
+static MEMBER_HOOKS: &[crate::org::store::MemberHook] = &[
+    crate::chat::depts::on_member_changed,
+    crate::drive::hooks::on_member_changed,
+    crate::accounts::app_passwords::on_member_changed,
+];
 
 fn features_is_setup_done(store: &Store) -> AppResult<bool> {
     crate::setup::service::is_setup_done(store)

@@ -22,6 +22,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::platform::uploads::store::UPLOADS.spec(),
     // accounts
     crate::accounts::tokens::ACCOUNT_TOKENS.spec(),
+    crate::accounts::app_passwords::APP_PASSWORDS.spec(),
     // org
     crate::org::store::DEPARTMENTS.spec(),
     crate::org::store::MEMBERS.spec(),
@@ -53,6 +54,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::notice::store::NOTICE_UPLOADS.spec(),
     // drive
     crate::drive::store::SPACES.spec(),
+    crate::drive::dav::props::DAV_PROPERTIES.spec(),
     crate::drive::store::PERSONAL.spec(),
     crate::drive::store::SPACE_MEMBERS.spec(),
     crate::drive::store::PRINCIPAL_SPACES.spec(),

@@ -4,7 +4,7 @@
 //! For other modules (tus uploads, WebDAV, chat): [`service`] — `personal_space`,
 //! `resolve_role`, `check_upload` (before any byte), `commit_file` (in the completing
 //! transaction), and the folder operations re-exported from [`nodes`]. Tables and their
-//! invariants: [`store`]. Permission rules: [`perm`]. Names: [`names`].
+//! invariants: [`store`]. Permission rules: [`perm`]. Names: [`names`]. WebDAV: [`dav`].
 
 pub mod api;
 pub mod api_nodes;
@@ -12,6 +12,7 @@ pub mod archive;
 pub mod bin;
 pub mod chat_bridge;
 pub mod content;
+pub mod dav;
 pub mod grants;
 pub mod hooks;
 pub mod links;

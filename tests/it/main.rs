@@ -2,12 +2,14 @@
 //! cheap).
 
 mod admin;
+mod app_passwords;
 mod auth;
 mod backup;
 mod chat;
 mod chat_support;
 mod common;
 mod crash;
+mod dav;
 mod drive;
 mod enterprise;
 mod extract;
