@@ -64,9 +64,10 @@ fn read_dir(ctx: &DavCtx, path: &DavPath) -> FsResult<Vec<Box<dyn DavDirEntry>>>
     if ctx.deleting {
         return Ok(Vec::new());
     }
-    let (_, items, _) =
+    let listing =
         service::list_children(&txn, ctx.user, folder.node.id, Sort::Name, false, usize::MAX, 0).map_err(fs_err)?;
-    Ok(items
+    Ok(listing
+        .items
         .into_iter()
         .map(|(n, _)| Box::new(Entry { meta: Meta::of(&n), name: n.name }) as Box<dyn DavDirEntry>)
         .collect())
