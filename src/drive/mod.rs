@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod api_nodes;
+pub mod archive;
 pub mod bin;
 pub mod chat_bridge;
 pub mod content;
