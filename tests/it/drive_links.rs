@@ -189,6 +189,17 @@ fn expired_revoked_and_used_up_links_all_answer_the_same_404() {
     assert_eq!(anon.get(&public(&revoked, "/nodes")).expect(404, "not_found"), unknown);
     let listed = alice.c.get(&format!("/api/v1/drive/nodes/{}/links", t.folder)).ok();
     assert!(listed["items"].as_array().unwrap().iter().any(|l| l["id"] == id && l["revoked"] == true), "{listed}");
+    // Creating and revoking show in the space's activity as `link`.
+    let space = alice.c.get("/api/v1/drive/spaces").ok()["items"][0]["id"].as_u64().expect("space");
+    let activity = alice.c.get(&format!("/api/v1/drive/spaces/{space}/activity")).ok();
+    let ops: Vec<&str> = activity["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["action"] == "link" && a["details"]["link_id"] == id)
+        .map(|a| a["details"]["op"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(ops, ["revoke", "create"], "{activity}");
 
     // max_downloads 1: the first download works, then the link is used up (404, not 410: a
     // used-up link is indistinguishable from one that never existed).
