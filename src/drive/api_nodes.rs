@@ -66,7 +66,7 @@ async fn children(p: P, auth: Auth, id: web::Path<u64>, q: web::Query<ChildrenQu
     };
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
     let txn = p.store.begin_read()?;
-    let (_, page, next) =
+    let nodes::Listing { items: page, next, .. } =
         nodes::list_children(&txn, auth.user_id, *id, q.sort.unwrap_or_default(), desc, limit, cursor)?;
     let mut items = Vec::with_capacity(page.len());
     for (n, role) in page {

@@ -6,7 +6,7 @@
 
 use super::model::{BinEntry, Node, OnConflict, Role, Trashed};
 use super::perm::{self, Principals};
-use super::service::{place, Target};
+use super::service::place_new;
 use super::store::{self, Rd};
 use crate::error::{AppError, AppResult};
 use crate::platform::blobs;
@@ -54,7 +54,7 @@ pub fn list(r: &impl Rd, user: u64, space_id: u64) -> AppResult<(Role, Vec<BinIt
         }
         out.push(BinItem { purge_at: entry.deleted_at + days * DAY_MS, node, entry });
     }
-    out.sort_by(|a, b| b.entry.deleted_at.cmp(&a.entry.deleted_at));
+    out.sort_by_key(|b| std::cmp::Reverse(b.entry.deleted_at));
     Ok((role, out))
 }
 
@@ -75,9 +75,7 @@ pub fn restore(tx: &Tx, user: u64, id: u64, on_conflict: OnConflict) -> AppResul
         Ok(a) if a.node.is_folder() && a.space.id == n.space_id => entry.old_parent,
         _ => space.root_id,
     };
-    let Target::New(name) = place(tx, parent, &n.name, on_conflict, false)? else {
-        return Err(AppError::internal("restore cannot version"));
-    };
+    let name = place_new(tx, parent, &n.name, on_conflict, n.is_folder())?;
     n.name = name;
     n.parent_id = Some(parent);
     n.trashed = None;

@@ -7,7 +7,7 @@
 //! space stays as it is. The bin stays with the old space.
 
 use super::model::{Node, NodeKind, OnConflict};
-use super::service::{personal_space, place, Target};
+use super::service::{personal_space, place_new};
 use super::store::{self, Rd as _};
 use crate::error::AppResult;
 use crate::org::model::{Member, MemberStatus};
@@ -26,9 +26,7 @@ pub fn on_member_changed(tx: &Tx, old: Option<&Member>, new: &Member) -> AppResu
         return Ok(());
     }
     let to = personal_space(tx, successor)?;
-    let Target::New(name) = place(tx, to.root_id, &format!("{}的文件", new.name), OnConflict::Rename, false)? else {
-        return Ok(());
-    };
+    let name = place_new(tx, to.root_id, &format!("{}的文件", new.name), OnConflict::Rename, true)?;
     let folder = Node {
         id: tx.next_seq()?,
         space_id: to.id,

@@ -6,7 +6,7 @@
 
 use super::model::{Node, NodeKind, OnConflict, Role};
 use super::perm::{self, Access, Principals};
-use super::service::{check_quota, place, touch_folder, Target};
+use super::service::{check_quota, place_new, touch_folder};
 use super::store::{self, Rd};
 use crate::error::{AppError, AppResult};
 use crate::platform::blobs;
@@ -27,6 +27,13 @@ pub enum Sort {
     Size,
 }
 
+/// A page of a folder listing with each item's role; `next` is the next offset.
+pub struct Listing {
+    pub folder: Access,
+    pub items: Vec<(Node, Role)>,
+    pub next: Option<usize>,
+}
+
 /// One page of a folder: folders first, then by `sort`; the cursor is the offset in that
 /// order (a folder listing is one range scan, sorted in memory).
 pub fn list_children(
@@ -37,7 +44,7 @@ pub fn list_children(
     desc: bool,
     limit: usize,
     cursor: usize,
-) -> AppResult<(Access, Vec<(Node, Role)>, Option<usize>)> {
+) -> AppResult<Listing> {
     let who = Principals::of(r, user)?;
     let folder = perm::resolve(r, &who, id)?;
     if !folder.node.is_folder() {
@@ -68,15 +75,13 @@ pub fn list_children(
     let total = items.len();
     let page: Vec<_> = items.into_iter().skip(cursor).take(limit).collect();
     let next = (cursor + page.len() < total).then_some(cursor + page.len());
-    Ok((folder, page, next))
+    Ok(Listing { folder, items: page, next })
 }
 
 /// `POST /drive/nodes/{parent}/folders` (uploader).
 pub fn mkdir(tx: &Tx, user: u64, parent: u64, name: &str, on_conflict: OnConflict) -> AppResult<Node> {
     let folder = writable_folder(tx, user, parent)?;
-    let Target::New(name) = place(tx, parent, name, on_conflict, false)? else {
-        return Err(AppError::internal("a folder cannot be versioned"));
-    };
+    let name = place_new(tx, parent, name, on_conflict, true)?;
     let n = Node {
         id: tx.next_seq()?,
         space_id: folder.space.id,
@@ -122,10 +127,7 @@ pub fn rename(tx: &Tx, user: u64, id: u64, name: &str, on_conflict: OnConflict) 
     let new_name = if super::names::fold(&valid) == super::names::fold(&n.name) {
         valid
     } else {
-        match place(tx, parent, &valid, on_conflict, false)? {
-            Target::New(free) => free,
-            Target::Version(_) => return Err(AppError::internal("rename cannot version")),
-        }
+        place_new(tx, parent, &valid, on_conflict, n.is_folder())?
     };
     store::unlink(tx, &n)?;
     let old = std::mem::replace(&mut n.name, new_name);
@@ -161,9 +163,7 @@ pub fn move_node(tx: &Tx, user: u64, id: u64, parent: u64, on_conflict: OnConfli
     if n.parent_id == Some(parent) {
         return Ok(n);
     }
-    let Target::New(name) = place(tx, parent, &n.name, on_conflict, false)? else {
-        return Err(AppError::internal("move cannot version"));
-    };
+    let name = place_new(tx, parent, &n.name, on_conflict, n.is_folder())?;
     let old_parent = n.parent_id;
     store::unlink(tx, &n)?;
     if target.space.id != n.space_id {
@@ -197,9 +197,7 @@ pub fn copy(tx: &Tx, user: u64, id: u64, parent: u64, on_conflict: OnConflict) -
     if a.node.is_folder() && target.path.iter().any(|p| p.id == id) {
         return Err(AppError::conflict("move_into_self", "A folder cannot be copied into itself or its subfolders"));
     }
-    let Target::New(name) = place(tx, parent, &a.node.name, on_conflict, false)? else {
-        return Err(AppError::internal("copy cannot version"));
-    };
+    let name = place_new(tx, parent, &a.node.name, on_conflict, a.node.is_folder())?;
     let (bytes, _) = subtree_bytes(tx, &a.node)?;
     check_quota(tx, &target.space, a.node.size, bytes)?;
     let top = copy_one(tx, user, &a.node, parent, name, target.space.id)?;

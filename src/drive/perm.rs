@@ -84,13 +84,19 @@ impl Access {
 /// The node's ancestors and itself, root first. `trashed_ok` lets bin operations see inside
 /// deleted subtrees; otherwise a trashed node or ancestor is 404.
 fn chain(r: &impl Rd, id: u64, trashed_ok: bool) -> AppResult<Vec<Node>> {
-    let mut out = Vec::new();
+    let mut out: Vec<Node> = Vec::new();
     let mut next = Some(id);
     while let Some(cur) = next {
         if out.len() >= MAX_DEPTH {
             return Err(AppError::internal(format!("drive node {id}: parent chain too deep")));
         }
-        let n = store::node(r, cur)?;
+        let n = match (store::node(r, cur), out.last()) {
+            // A bin item whose old folder was purged hangs off the space root meanwhile.
+            (Err(e), Some(child)) if trashed_ok && e.status == actix_web::http::StatusCode::NOT_FOUND => {
+                store::node(r, store::space(r, child.space_id)?.root_id)?
+            }
+            (n, _) => n?,
+        };
         if n.trashed.is_some() && !trashed_ok {
             return Err(AppError::not_found("file"));
         }

@@ -92,6 +92,17 @@ pub fn place(r: &impl Rd, parent: u64, name: &str, on_conflict: OnConflict, is_f
     }
 }
 
+/// The free name for a new (non-versioning) item: mkdir, rename, move, copy, restore. A
+/// `version` request is treated as `error` there (only file writes can version).
+pub fn place_new(r: &impl Rd, parent: u64, name: &str, on_conflict: OnConflict, is_folder: bool) -> AppResult<String> {
+    let name = names::validate(name)?;
+    let Some(existing) = store::child_named(r, parent, &name)? else { return Ok(name) };
+    match on_conflict {
+        OnConflict::Rename => suggest(r, parent, &name, is_folder),
+        _ => Err(conflict(r, parent, &name, existing, is_folder)?),
+    }
+}
+
 /// The first free "name (n)" in the folder.
 pub fn suggest(r: &impl Rd, parent: u64, name: &str, is_folder: bool) -> AppResult<String> {
     for n in 1..10_000 {

@@ -174,14 +174,11 @@ pub fn member_list(r: &impl Rd, id: u64) -> AppResult<Vec<serde_json::Value>> {
     Ok(out)
 }
 
+/// Activity rows `(seq, row)` newest first and the `before` cursor of the next page.
+pub type ActivityPage = (Vec<(u64, Activity)>, Option<u64>);
+
 /// `GET /drive/spaces/{id}/activity` (managers): newest first, before the `before` seq.
-pub fn activity(
-    r: &impl Rd,
-    user: u64,
-    id: u64,
-    before: Option<u64>,
-    limit: usize,
-) -> AppResult<(Vec<(u64, Activity)>, Option<u64>)> {
+pub fn activity(r: &impl Rd, user: u64, id: u64, before: Option<u64>, limit: usize) -> AppResult<ActivityPage> {
     managed(r, user, id)?;
     let hi = before.map(|b| b.saturating_sub(1)).unwrap_or(u64::MAX);
     let mut rows = r.range(&store::ACTIVITY, &(id, 0), &(id, hi), usize::MAX)?;

@@ -8,6 +8,7 @@ mod chat;
 mod chat_support;
 mod common;
 mod crash;
+mod drive;
 mod drive_links;
 mod enterprise;
 mod import;
