@@ -52,7 +52,9 @@ pub struct Link {
 impl Link {
     /// Revoked, expired or out of downloads: the public side answers 404 for all three.
     pub fn is_live(&self, now: i64) -> bool {
-        !self.revoked && self.expires_at.is_none_or(|t| now < t) && self.max_downloads.is_none_or(|m| self.downloads < m)
+        !self.revoked
+            && self.expires_at.is_none_or(|t| now < t)
+            && self.max_downloads.is_none_or(|m| self.downloads < m)
     }
 }
 

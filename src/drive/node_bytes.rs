@@ -107,9 +107,8 @@ pub async fn thumbnail(p: &web::Data<Platform>, n: &Node) -> AppResult<String> {
 fn make_thumbnail(p: &Platform, sha: &str) -> AppResult<String> {
     let bad = |why: String| AppError::invalid("file", "invalid_image", format!("The image cannot be read: {why}"));
     let file = p.blobs.open_file(sha)?;
-    let mut reader = image::ImageReader::new(std::io::BufReader::new(file))
-        .with_guessed_format()
-        .map_err(|e| bad(e.to_string()))?;
+    let mut reader =
+        image::ImageReader::new(std::io::BufReader::new(file)).with_guessed_format().map_err(|e| bad(e.to_string()))?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);

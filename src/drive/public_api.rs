@@ -93,7 +93,12 @@ struct UnlockInput {
     password: String,
 }
 
-async fn unlock(p: P, req: HttpRequest, token: web::Path<String>, body: web::Json<UnlockInput>) -> AppResult<HttpResponse> {
+async fn unlock(
+    p: P,
+    req: HttpRequest,
+    token: web::Path<String>,
+    body: web::Json<UnlockInput>,
+) -> AppResult<HttpResponse> {
     let (l, root) = ls::resolve(&p.store.begin_read()?, &token, p.now_ms())?;
     let Some(hash) = l.password_hash.clone() else {
         return Ok(HttpResponse::NoContent().finish()); // nothing to unlock

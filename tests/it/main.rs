@@ -11,6 +11,7 @@ mod common;
 mod crash;
 mod dav;
 mod drive;
+mod drive_links;
 mod enterprise;
 mod extract;
 mod import;
