@@ -6,6 +6,8 @@
 //! the channel and the writer stops at its next chunk.
 
 use super::content::{attachment, zip_entries};
+use super::model::Node;
+use super::store::{self, Rd};
 use crate::error::{AppError, AppResult};
 use crate::platform::auth::extract::Auth;
 use crate::platform::Platform;
@@ -56,7 +58,7 @@ pub struct ZipQuery {
     name: Option<String>,
 }
 
-fn parse_ids(s: &str) -> AppResult<Vec<u64>> {
+pub fn parse_ids(s: &str) -> AppResult<Vec<u64>> {
     let ids: Result<Vec<u64>, _> = s.split(',').filter(|x| !x.trim().is_empty()).map(|x| x.trim().parse()).collect();
     let ids = ids.map_err(|_| AppError::bad_request("bad_request", "ids must be comma-separated numbers"))?;
     if ids.is_empty() || ids.len() > MAX_IDS {
@@ -65,10 +67,42 @@ fn parse_ids(s: &str) -> AppResult<Vec<u64>> {
     Ok(ids)
 }
 
+/// Entries of a zip: the path inside the archive ("a/b/" for a folder) and the file, if any.
+pub type Entries = Vec<(String, Option<Node>)>;
+
 pub async fn download(p: web::Data<Platform>, auth: Auth, q: web::Query<ZipQuery>) -> AppResult<HttpResponse> {
     let ids = parse_ids(&q.ids)?;
     let entries = zip_entries(&p.store.begin_read()?, auth.user_id, &ids)?;
-    let name = q.name.as_deref().map(str::trim).filter(|n| !n.is_empty()).unwrap_or("download");
+    Ok(respond(&p, entries, q.name.as_deref()))
+}
+
+/// Everything under `top` (which the reader may see whole: a share link's subtree), with paths
+/// starting at `top`'s name. Trashed nodes are not in the folder indexes, so they are skipped.
+pub fn subtree_entries(r: &impl Rd, top: &Node, out: &mut Entries) -> AppResult<()> {
+    if !top.is_folder() {
+        out.push((top.name.clone(), Some(top.clone())));
+        return Ok(());
+    }
+    out.push((format!("{}/", top.name), None));
+    let mut stack = vec![(top.name.clone(), top.id)];
+    while let Some((prefix, folder)) = stack.pop() {
+        for c in store::child_ids(r, folder)? {
+            let n = store::node(r, c)?;
+            let path = format!("{prefix}/{}", n.name);
+            if n.is_folder() {
+                out.push((format!("{path}/"), None));
+                stack.push((path, n.id));
+            } else {
+                out.push((path, Some(n)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The streaming response for `entries`, named `{name}.zip` ("download.zip" without a name).
+pub fn respond(p: &web::Data<Platform>, entries: Entries, name: Option<&str>) -> HttpResponse {
+    let name = name.map(str::trim).filter(|n| !n.is_empty()).unwrap_or("download");
     let filename = format!("{}.zip", crate::platform::download::clean_file_name(name));
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(8);
     let p2 = p.clone();
@@ -80,15 +114,15 @@ pub async fn download(p: web::Data<Platform>, auth: Auth, q: web::Query<ZipQuery
         }
     });
     let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("application/zip")
         .insert_header(("Content-Disposition", attachment(&filename)))
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header(("Cache-Control", "no-store"))
-        .streaming(body))
+        .streaming(body)
 }
 
-fn write_zip(p: &Platform, entries: Vec<(String, Option<super::model::Node>)>, w: ChannelWriter) -> AppResult<()> {
+fn write_zip(p: &Platform, entries: Entries, w: ChannelWriter) -> AppResult<()> {
     use zip4::write::SimpleFileOptions;
     let mut z = zip4::ZipWriter::new_stream(w);
     let stored = SimpleFileOptions::default().compression_method(zip4::CompressionMethod::Stored);

@@ -49,7 +49,8 @@ pub fn remove(tx: &Tx, user: u64, id: u64, pid: u64) -> AppResult<()> {
     if !store::remove_grant(tx, id, pid)? {
         return Err(AppError::not_found("grant"));
     }
-    if store::grants(tx, id)?.is_empty() {
+    // `shared` also marks live share links (the list's icon): keep it while one remains.
+    if store::grants(tx, id)?.is_empty() && !super::links_store::has_live(tx, id, tx.now)? {
         n.shared = false;
         store::put_node(tx, &n)?;
     }

@@ -6,7 +6,7 @@ use super::store;
 use crate::error::{AppError, AppResult};
 use crate::platform::download::{serve_blob, Disposition};
 use crate::platform::Platform;
-use actix_web::http::header::{HeaderValue, CONTENT_SECURITY_POLICY};
+use actix_web::http::header::{HeaderValue, CONTENT_SECURITY_POLICY, X_FRAME_OPTIONS};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -48,10 +48,28 @@ pub fn require_file(n: &Node) -> AppResult<()> {
 pub fn serve_content(req: &HttpRequest, p: &Platform, n: &Node, disposition: Disposition) -> AppResult<HttpResponse> {
     require_file(n)?;
     let sha = n.sha.as_deref().ok_or_else(|| AppError::internal(format!("drive file {} without content", n.id)))?;
-    let mime = n.mime.as_deref().unwrap_or("application/octet-stream");
-    let mut res = serve_blob(req, p, sha, &n.name, mime, disposition)?;
+    serve_bytes(req, p, sha, &n.name, n.mime.as_deref().unwrap_or("application/octet-stream"), disposition)
+}
+
+/// Any version's bytes, with the headers every drive download carries. Active types are
+/// sandboxed (and `serve_blob` makes them attachments); other inline content may be framed by
+/// our own pages only, so the preview modal can show a PDF in an `<iframe>` while every other
+/// response keeps `frame-ancestors 'none'` / `X-Frame-Options: DENY`.
+pub fn serve_bytes(
+    req: &HttpRequest,
+    p: &Platform,
+    sha: &str,
+    name: &str,
+    mime: &str,
+    disposition: Disposition,
+) -> AppResult<HttpResponse> {
+    let mut res = serve_blob(req, p, sha, name, mime, disposition)?;
+    let h = res.headers_mut();
     if is_active(mime) {
-        res.headers_mut().insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+        h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
+    } else if disposition == Disposition::Inline {
+        h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("frame-ancestors 'self'"));
+        h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
     }
     Ok(res)
 }

@@ -34,7 +34,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/nodes", web::get().to(list))
             .route("/nodes/{id}/preview", web::get().to(preview))
             .route("/nodes/{id}/thumbnail", web::get().to(thumbnail))
-            .route("/nodes/{id}/content", web::get().to(content)),
+            .route("/nodes/{id}/content", web::get().to(content))
+            .route("/zip", web::get().to(zip)),
     );
 }
 
@@ -253,4 +254,31 @@ async fn count_download(p: &Platform, req: &HttpRequest, link: u64, node: u64) -
             ls::log(tx, link, &ip, "download", node)
         })
         .await
+}
+
+#[derive(Deserialize)]
+struct ZipQuery {
+    ids: Option<String>,
+    name: Option<String>,
+}
+
+/// `GET .../zip?ids=1,2` (default: the shared node itself): the chosen items of the link's
+/// subtree as one streaming zip, counted as one download. Preview-only links refuse it.
+async fn zip(p: P, req: HttpRequest, token: web::Path<String>, q: web::Query<ZipQuery>) -> AppResult<HttpResponse> {
+    let (txn, l, root) = open(&p, &req, &token)?;
+    if l.preview_only {
+        return Err(node_bytes::download_forbidden());
+    }
+    let ids = match q.ids.as_deref() {
+        Some(s) => super::archive::parse_ids(s)?,
+        None => vec![root.id],
+    };
+    let mut entries = Vec::new();
+    for id in ids {
+        let top = ls::inside(&txn, &l, id)?;
+        super::archive::subtree_entries(&txn, &top, &mut entries)?;
+    }
+    drop(txn);
+    count_download(&p, &req, l.id, root.id).await?;
+    Ok(super::archive::respond(&p, entries, Some(q.name.as_deref().unwrap_or(&root.name))))
 }

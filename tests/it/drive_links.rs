@@ -123,6 +123,20 @@ fn a_password_link_unlocks_with_a_scoped_cookie_and_logs_every_access() {
     assert_eq!(dl.bytes, TEXT);
     assert!(dl.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
 
+    // The whole shared folder as one zip: everything under it, nothing above, one download.
+    let z = anon.get(&public(&token, "/zip"));
+    assert_eq!(z.status.as_u16(), 200, "{}", z.body);
+    assert!(z.headers["content-disposition"].to_str().unwrap().contains(".zip"));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(z.bytes.clone())).expect("a zip");
+    let mut entries: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    entries.sort();
+    assert_eq!(entries, ["项目资料/", "项目资料/图片/", "项目资料/图片/logo.png", "项目资料/说明.txt"]);
+    let mut txt = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name("项目资料/说明.txt").expect("txt"), &mut txt).expect("read");
+    assert_eq!(txt, TEXT);
+    anon.get(&public(&token, &format!("/zip?ids={}", t.private))).expect(404, "not_found");
+    w.s.client().get(&public(&token, "/zip")).expect(401, "password_required");
+
     // Ids outside the shared folder look like missing ones.
     for path in [
         format!("/nodes/{}/content", t.private),
@@ -137,14 +151,14 @@ fn a_password_link_unlocks_with_a_scoped_cookie_and_logs_every_access() {
 
     let listed = alice.c.get(&format!("/api/v1/drive/nodes/{}/links", t.folder)).ok();
     let l = &listed["items"][0];
-    assert_eq!((l["id"].as_u64(), l["downloads"].as_u64()), (Some(link), Some(1)), "{listed}");
+    assert_eq!((l["id"].as_u64(), l["downloads"].as_u64()), (Some(link), Some(2)), "{listed}");
     assert_eq!(l["has_password"], true);
     assert_eq!(l["url"], Value::Null, "the token is stored hashed: shown only once");
     let log = alice.c.get(&format!("/api/v1/drive/links/{link}/log")).ok();
     let actions: Vec<&str> =
         log["items"].as_array().unwrap().iter().rev().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["open", "wrong_password", "preview", "download"], "{log}");
-    assert_eq!(log["items"][0]["node_id"], t.txt);
+    assert_eq!(actions, ["open", "wrong_password", "preview", "download", "download"], "{log}");
+    assert_eq!(log["items"][0]["node_id"], t.folder, "the zip counts against the shared folder");
     assert!(!log["items"][0]["ip"].as_str().unwrap_or("").is_empty());
     let audit = w.admin.audit("action=drive.link_create");
     assert_eq!(audit.len(), 1, "{audit:?}");
@@ -222,6 +236,7 @@ fn preview_only_links_show_but_do_not_hand_out_files() {
     anon.get(&public(&token, &format!("/nodes/{}/content?disposition=inline", t.txt)))
         .expect(403, "download_forbidden");
     anon.get(&public(&token, &format!("/nodes/{}/content", t.png))).expect(403, "download_forbidden");
+    anon.get(&public(&token, "/zip")).expect(403, "download_forbidden");
     let img = anon.get(&public(&token, &format!("/nodes/{}/content?disposition=inline", t.png)));
     assert_eq!(img.status.as_u16(), 200);
     assert_eq!(img.bytes, png());

@@ -152,6 +152,16 @@ fn downloads_support_ranges_chinese_names_and_sandbox_active_types() {
     let r = a.c.get(&format!("/api/v1/drive/nodes/{html}/content?disposition=inline"));
     assert!(r.headers["content-disposition"].to_str().unwrap().starts_with("attachment"));
     assert_eq!(r.headers["content-security-policy"], "sandbox");
+    // A PDF shown inline may be framed by our own preview modal, and only by it; downloads keep
+    // the app-wide refusal to be framed.
+    let pdf = upload_ok(&a.c, root, "合同.pdf", b"%PDF-1.4\n%%EOF\n");
+    let inline = a.c.get(&format!("/api/v1/drive/nodes/{pdf}/content?disposition=inline"));
+    assert_eq!(inline.headers["content-security-policy"], "frame-ancestors 'self'");
+    assert_eq!(inline.headers["x-frame-options"], "SAMEORIGIN");
+    assert!(inline.headers["content-disposition"].to_str().unwrap().starts_with("inline"));
+    let attached = content(&a.c, pdf);
+    assert_eq!(attached.headers["x-frame-options"], "DENY");
+    assert!(attached.headers["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
 }
 
 #[test]
