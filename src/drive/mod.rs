@@ -1,5 +1,5 @@
 //! The drive (微盘): personal and team spaces, folders and files with versions, a recycle bin,
-//! roles and node-level grants, quotas. Contract: docs/drive.md; design: docs/drive-design.md.
+//! roles and node-level grants, quotas. Contract: docs/drive.md; design: docs/architecture.md ("The drive").
 //!
 //! For other modules (tus uploads, WebDAV, chat): [`service`] — `personal_space`,
 //! `resolve_role`, `check_upload` (before any byte), `commit_file` (in the completing
