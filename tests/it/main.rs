@@ -8,6 +8,7 @@ mod chat;
 mod chat_support;
 mod common;
 mod crash;
+mod download_chunks;
 mod enterprise;
 mod import;
 mod mail;
