@@ -293,6 +293,9 @@ impl Api {
     fn client() -> reqwest::Client {
         reqwest::Client::builder()
             .pool_max_idle_per_host(256)
+            // Below the server's 5 s keep-alive: a pooled connection the server is closing at
+            // that moment fails the next request with IncompleteMessage.
+            .pool_idle_timeout(Duration::from_secs(2))
             .tcp_nodelay(true)
             .timeout(Duration::from_secs(1800))
             .build()
