@@ -108,7 +108,8 @@ const CHUNK: u64 = 512 * 1024;
 /// 64 KiB at a time, each a seek, a read and a blocking-pool round trip: a 1 GiB download cost
 /// ~2 s of server CPU and ran at half the disk's read speed (benches/drive.rs). The same bytes
 /// (the whole file for 200, the `Content-Range` span for 206) are sent here in 512 KiB
-/// positioned reads instead, the next one running while the last is sent. Any other answer (304, 412, 416) keeps its own (empty) body.
+/// positioned reads instead, the next one running while the last is sent. Any other answer
+/// (304, 412, 416) keeps its own (empty) body.
 fn larger_chunks(res: HttpResponse, file: std::fs::File) -> HttpResponse {
     use actix_web::body::{BoxBody, SizedStream};
     use actix_web::http::StatusCode;
