@@ -202,7 +202,7 @@ fn client_routes_fall_back_to_the_spa_but_server_prefixes_do_not() {
         let html = String::from_utf8_lossy(&r.bytes).to_lowercase();
         assert!(html.contains("<html") || html.contains("<!doctype html"), "{path}");
     }
-    for path in ["/api/v1/nope", "/api/v2/members", "/cgi-bin/x", "/cgi-bin/gettoken", "/ws/nope", "/dav/x"] {
+    for path in ["/api/v1/nope", "/api/v2/members", "/cgi-bin/x", "/cgi-bin/gettoken", "/ws/nope"] {
         let r = c.get(path);
         assert_eq!(
             (r.status.as_u16(), r.code()),
@@ -212,6 +212,10 @@ fn client_routes_fall_back_to_the_spa_but_server_prefixes_do_not() {
         );
         assert!(r.headers["content-type"].to_str().unwrap().starts_with("application/json"), "{path}");
     }
+    // WebDAV is a server prefix too: it asks for Basic credentials instead of serving the SPA.
+    let r = c.get("/dav/x");
+    assert_eq!((r.status.as_u16(), r.code()), (401, "unauthorized"));
+    assert!(r.headers["www-authenticate"].to_str().unwrap().starts_with("Basic"));
     let r = c.get("/assets/missing.js");
     assert_eq!(r.status.as_u16(), 404);
     assert!(!String::from_utf8_lossy(&r.bytes).to_lowercase().contains("<html"), "a missing asset is not the SPA");

@@ -12,6 +12,7 @@ mod crash;
 mod dav;
 mod drive;
 mod drive_links;
+mod download_chunks;
 mod enterprise;
 mod extract;
 mod import;
