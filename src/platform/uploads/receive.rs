@@ -93,6 +93,23 @@ fn rehash(file: &mut File, len: u64) -> AppResult<Sha256> {
     }
 }
 
+/// The part file, either free or inside the write of one batch (which hands back the part and
+/// its emptied buffer for reuse).
+enum Writer {
+    Idle(Part),
+    Busy(tokio::task::JoinHandle<AppResult<(Part, Vec<u8>)>>),
+}
+
+impl Writer {
+    /// Wait for the batch in flight, if any: the part and a buffer to fill next.
+    async fn settle(self) -> AppResult<(Part, Vec<u8>)> {
+        match self {
+            Writer::Idle(part) => Ok((part, Vec::with_capacity(WRITE_BATCH))),
+            Writer::Busy(task) => task.await.map_err(AppError::internal)?,
+        }
+    }
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
     tokio::task::spawn_blocking(f).await.map_err(AppError::internal)?
 }
@@ -111,10 +128,14 @@ pub(super) async fn run(
     let path = svc.part_path(up.id);
     let cached = svc.take_hash(up.id, up.offset);
     let (at, offset) = (path.clone(), up.offset);
-    let mut part = blocking(move || Part::open(&at, offset, cached)).await?;
+    let part = blocking(move || Part::open(&at, offset, cached)).await?;
     let idle = svc.limits().idle_timeout;
     let room = up.length - up.offset;
     let (mut pending, mut received, mut interrupted) = (Vec::with_capacity(WRITE_BATCH), 0u64, None);
+    // Double buffering: one batch is written and hashed on the blocking pool while the next one
+    // is read from the socket, so the two cores work at once (the upload was CPU-bound with the
+    // steps in turn). `writer` holds the part while a batch is in flight.
+    let mut writer = Writer::Idle(part);
     loop {
         let chunk = match tokio::time::timeout(idle, body.next()).await {
             Ok(Some(Ok(chunk))) => chunk,
@@ -131,20 +152,25 @@ pub(super) async fn run(
         };
         received += chunk.len() as u64;
         if received > room {
-            // Nothing of this PATCH is persisted; the next one truncates what was written.
+            // Nothing of this PATCH is persisted; the next one truncates what was written. Wait
+            // for the batch in flight first: the upload's lock must outlive every write.
+            writer.settle().await?;
             return Err(AppError::bad_request("upload_overflow", "The body goes past Upload-Length"));
         }
         pending.extend_from_slice(&chunk);
         if pending.len() >= WRITE_BATCH {
-            let (mut pt, mut batch) = (part, pending);
-            (part, pending) = blocking(move || {
+            let (pt, spare) = writer.settle().await?;
+            let batch = std::mem::replace(&mut pending, spare);
+            writer = Writer::Busy(tokio::task::spawn_blocking(move || {
+                let mut pt = pt;
                 pt.append(&batch)?;
+                let mut batch = batch;
                 batch.clear();
                 Ok((pt, batch))
-            })
-            .await?;
+            }));
         }
     }
+    let (mut part, _) = writer.settle().await?;
     // Durable before the offset that promises it is committed.
     part = blocking(move || {
         part.append(&pending)?;
