@@ -47,7 +47,7 @@ pub async fn of_file(p: &web::Data<Platform>, n: &Node, kind: &'static str) -> A
         "text" => {
             let x = text(p, sha).await?;
             let text = x.sections.first().map(|s| s.text.as_str()).unwrap_or("");
-            Ok(json!({"kind": "text", "text": text, "truncated": x.truncated, "language": language_of(&n.name)}))
+            Ok(json!({"kind": "text", "text": text, "truncated": x.truncated, "language": language(&n.name)}))
         }
         "office" | "pdf" => {
             let x = document(p, n, sha).await?;
@@ -55,6 +55,28 @@ pub async fn of_file(p: &web::Data<Platform>, n: &Node, kind: &'static str) -> A
         }
         _ => Ok(json!({ "kind": kind })),
     }
+}
+
+/// The highlighting language: the names this endpoint always answered (highlight.js names),
+/// else `platform::extract`'s short hint for the extensions added since.
+fn language(name: &str) -> Option<&'static str> {
+    let ext = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match ext.as_str() {
+        "md" => "markdown",
+        "rs" => "rust",
+        "py" => "python",
+        "js" => "javascript",
+        "ts" => "typescript",
+        "go" => "go",
+        "java" => "java",
+        "c" | "h" => "c",
+        "sql" => "sql",
+        "json" => "json",
+        "yaml" | "yml" => "yaml",
+        "toml" => "toml",
+        "csv" => "csv",
+        _ => return language_of(name),
+    })
 }
 
 /// The stored extraction of a blob, if any (its error when extraction failed).
