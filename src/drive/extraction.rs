@@ -32,6 +32,8 @@ pub const QUEUE: Table<u64, Job> = Table::new("drive_extract_queue");
 const MAX_DEPTH: usize = 256;
 /// The worker also looks at the queue this often, in case a wake-up was missed.
 const POLL: Duration = Duration::from_secs(60);
+/// How often texts of blobs no longer referenced anywhere are dropped.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// Pause after a failed round (e.g. the store refusing writes), so errors do not spin.
 const BACKOFF: Duration = Duration::from_secs(5);
 
@@ -103,6 +105,7 @@ pub fn pending(txn: &redb::ReadTransaction) -> AppResult<u64> {
 pub fn start(p: &web::Data<Platform>) {
     let wake = Arc::new(Wake::default());
     p.store.provide(wake.clone());
+    start_pruning(p);
     let p = p.clone();
     actix_web::rt::spawn(async move {
         loop {
@@ -121,6 +124,41 @@ pub fn start(p: &web::Data<Platform>) {
             }
         }
     });
+}
+
+/// Hourly: drop the texts of blobs nothing references any more (every live file version holds
+/// a reference, so such a text can never be shown or indexed again).
+fn start_pruning(p: &web::Data<Platform>) {
+    let p = p.clone();
+    actix_web::rt::spawn(async move {
+        loop {
+            actix_web::rt::time::sleep(PRUNE_EVERY).await;
+            match p.store.write(prune_orphans).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "texts of deleted drive files dropped"),
+                Err(e) => tracing::error!(error = %e, "pruning drive texts failed"),
+            }
+        }
+    });
+}
+
+/// Removes `drive_texts` rows whose blob has no reference; returns how many.
+pub fn prune_orphans(tx: &mut Tx) -> AppResult<usize> {
+    // Keys only: the values are up to a MiB each. (Blob names are lower-case hex.)
+    let shas: Vec<String> = TEXTS.open(tx.txn)?.keys(&String::new(), &"~".to_owned())?.collect::<AppResult<_>>()?;
+    let refs = crate::platform::blobs::BLOB_REFS.open(tx.txn)?;
+    let mut orphans = Vec::new();
+    for sha in shas {
+        if refs.get(&sha)?.is_none() {
+            orphans.push(sha);
+        }
+    }
+    drop(refs);
+    let mut texts = TEXTS.open(tx.txn)?;
+    for sha in &orphans {
+        texts.remove(sha)?;
+    }
+    Ok(orphans.len())
 }
 
 /// What the worker found for one job.

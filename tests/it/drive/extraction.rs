@@ -251,3 +251,22 @@ fn the_queue_survives_a_restart() {
     let stored = TEXTS.get_in(&txn, &sha).expect("texts").expect("text stored again after the restart");
     assert!(stored.plain().contains("服务器交接清单"), "{stored:?}");
 }
+
+#[test]
+fn texts_of_purged_files_are_pruned() {
+    let w = world();
+    let a = w.person("qingli", "清理");
+    let root = my_root(&a.c);
+    let keep = upload_ok(&a.c, root, "保留.docx", &docx(&["长期保存的合同"]));
+    let gone = upload_ok(&a.c, root, "作废.docx", &docx(&["已经作废的草案"]));
+    wait_hit(&a.c, "合同", keep);
+    wait_hit(&a.c, "草案", gone);
+    wait_drained(&w.s);
+    a.c.delete(&format!("/api/v1/drive/nodes/{gone}")).expect_status(204);
+    a.c.delete(&format!("/api/v1/drive/bin/{gone}")).expect_status(204);
+    let removed = w.s.platform.store.write_blocking(extraction::prune_orphans).expect("prune");
+    assert_eq!(removed, 1);
+    let texts = TEXTS.all_in(&w.s.platform.store.begin_read().expect("read")).expect("texts");
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(texts[0].1.plain().contains("长期保存的合同"));
+}
