@@ -68,6 +68,7 @@ pub fn build_platform(config: Config, clock: SharedClock) -> AppResult<Platform>
         shutdown,
         search,
         realtime,
+        extract: crate::platform::extract::Extractor::new(crate::platform::extract::Limits::default()),
     })
 }
 
@@ -364,6 +365,7 @@ fn features_start_background_jobs(p: &web::Data<Platform>) {
     crate::notice::publish::start_jobs(p);
     crate::chat::housekeeping::start_jobs(p);
     crate::drive::hooks::start_jobs(p);
+    crate::drive::extraction::start(p);
     crate::platform::uploads::expiry::start_job(p);
     if let Err(e) = p.search.start(p.store.clone(), Arc::new(features_search_documents)) {
         tracing::error!(error = %e, "cannot start the search indexer");

@@ -73,6 +73,8 @@ pub static TABLES: &[TableSpec] = &[
     crate::drive::links_store::LINK_LOG.spec(),
     crate::drive::links_store::LINK_UNLOCKS.spec(),
     crate::drive::links_store::LINK_UNLOCK_INDEX.spec(),
+    crate::drive::extraction::TEXTS.spec(),
+    crate::drive::extraction::QUEUE.spec(),
 ];
 
 pub static MIGRATIONS: &[Migration] = &[Migration {

@@ -13,6 +13,7 @@ pub mod bin;
 pub mod chat_bridge;
 pub mod content;
 pub mod dav;
+pub mod extraction;
 pub mod grants;
 pub mod hooks;
 pub mod links;

@@ -9,16 +9,13 @@ use crate::platform::Platform;
 use actix_web::http::header::{HeaderValue, CONTENT_SECURITY_POLICY, X_FRAME_OPTIONS};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Value};
-use std::io::Read;
+use serde_json::Value;
 
 /// Longest side of a drive thumbnail (the contract says ≤ 320 px).
 const THUMB_SIDE: u32 = 320;
 /// Decoder limits (as for chat images): a decompression bomb is refused before any pixel.
 const MAX_SIDE: u32 = 12_000;
 const MAX_DECODE_BYTES: u64 = 256 * 1024 * 1024;
-/// Text previews show at most this much of a file.
-const PREVIEW_BYTES: u64 = 1024 * 1024;
 
 /// HTML, SVG, XML, JS: never rendered inline from our origin.
 pub fn is_active(mime: &str) -> bool {
@@ -74,23 +71,13 @@ pub fn serve_bytes(
     Ok(res)
 }
 
-/// `{"kind", "text"?, "truncated"?, "language"?}`: the first MiB of text files; other kinds
-/// only name how the client should show them (office text extraction is the core's job).
-pub fn preview(p: &Platform, n: &Node) -> AppResult<Value> {
+/// The preview body (see [`super::preview`]); 422 `no_preview` for types without one.
+pub async fn preview(p: &web::Data<Platform>, n: &Node) -> AppResult<Value> {
     require_file(n)?;
-    let mime = n.mime.as_deref().unwrap_or("");
-    let Some(kind) = preview_kind(mime, &n.name) else {
+    let Some(kind) = super::preview::kind_of(n) else {
         return Err(AppError::new(StatusCode::UNPROCESSABLE_ENTITY, "no_preview", "This file type has no preview"));
     };
-    if kind != "text" {
-        return Ok(json!({ "kind": kind }));
-    }
-    let sha = n.sha.as_deref().unwrap_or("");
-    let mut buf = Vec::new();
-    p.blobs.open_file(sha)?.take(PREVIEW_BYTES).read_to_end(&mut buf)?;
-    let language = n.name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    Ok(json!({"kind": "text", "text": String::from_utf8_lossy(&buf), "truncated": n.size > PREVIEW_BYTES,
-              "language": language}))
+    super::preview::of_file(p, n, kind).await
 }
 
 /// The thumbnail blob of an image file, generated once and cached on the node (the node row

@@ -178,9 +178,7 @@ async fn preview(p: P, req: HttpRequest, path: web::Path<(String, u64)>) -> AppR
     let (txn, l, _) = open(&p, &req, &token)?;
     let n = ls::inside(&txn, &l, id)?;
     drop(txn);
-    let p2 = p.clone();
-    let n2 = n.clone();
-    let body = web::block(move || node_bytes::preview(&p2, &n2)).await.map_err(AppError::internal)??;
+    let body = node_bytes::preview(&p, &n).await?;
     log(&p, &req, l.id, "preview", n.id).await?;
     Ok(HttpResponse::Ok().json(body))
 }

@@ -1,10 +1,11 @@
 //! Files and folders in the full-text index: kind `file`, the name as title (jieba + ngram)
 //! with its pinyin, and as body the text extracted from the content.
 //!
-//! Extraction hook: `platform::extract` produces text for a blob in the background and calls
-//! [`index_with_text`] (in its own transaction) so the document carries the text; until then
-//! the body is empty. Documents are queued in the same transaction as the change; every hit is
-//! re-checked with the caller's effective role.
+//! The body is the text `drive::extraction` stored for the node's current blob: every
+//! (re-)index reads it, so a rename, a move or a rebuild keeps the content searchable, and a
+//! file whose text is not stored yet is queued for extraction in the same transaction (the
+//! worker re-indexes it once the text is in). Documents are queued in the same transaction as
+//! the change; every hit, by name or by content, is re-checked with the caller's effective role.
 
 use super::model::Node;
 use super::store::{self, Rd};
@@ -51,12 +52,17 @@ pub fn doc(n: &Node, text: &str) -> SearchDoc {
     }
 }
 
-/// Queue the node's document (roots are not searchable: they are the spaces themselves).
+/// Queue the node's document with its stored text (roots are not searchable: they are the
+/// spaces themselves), and its content for extraction when no text is stored yet.
 pub fn index(tx: &Tx, n: &Node) -> AppResult<()> {
-    index_with_text(tx, n, "")
+    if n.parent_id.is_none() || n.trashed.is_some() {
+        return Ok(());
+    }
+    super::extraction::enqueue(tx, n)?;
+    index_with_text(tx, n, &super::extraction::text_of(tx, n)?)
 }
 
-/// The hook for `platform::extract`: the node's document with its extracted text.
+/// The node's document with the given text.
 pub fn index_with_text(tx: &Tx, n: &Node, text: &str) -> AppResult<()> {
     if n.parent_id.is_none() || n.trashed.is_some() {
         return Ok(());
@@ -85,7 +91,7 @@ pub fn documents(txn: &redb::ReadTransaction, sink: &mut Sink) -> AppResult<()> 
     for (_, s) in txn.range(&store::SPACES, &0, &u64::MAX, usize::MAX)? {
         for n in store::descendants(txn, s.root_id)? {
             if n.trashed.is_none() {
-                sink(doc(&n, ""))?;
+                sink(doc(&n, &super::extraction::text_of(txn, &n)?))?;
             }
         }
     }

@@ -39,6 +39,8 @@ pub struct Platform {
     pub search: search::Search,
     /// Open WebSockets and after-commit delivery to them.
     pub realtime: realtime::Realtime,
+    /// Text out of uploaded files (drive previews and search), parsers in a child process.
+    pub extract: extract::Extractor,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

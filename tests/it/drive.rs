@@ -2,6 +2,7 @@
 //! downloads, versions, the bin, copies and blob lifetimes, backup. Helpers here; scenarios in
 //! `drive/`.
 
+mod extraction;
 mod files;
 mod lifecycle;
 mod more;
