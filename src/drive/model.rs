@@ -176,44 +176,8 @@ impl OnConflict {
 
 /// What a preview-only reader may see inline.
 pub fn preview_kind(mime: &str, name: &str) -> Option<&'static str> {
-    let m = mime.to_ascii_lowercase();
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-    if m.starts_with("image/") && !m.contains("svg") {
-        Some("image")
-    } else if m == "application/pdf" {
-        Some("pdf")
-    } else if m.starts_with("audio/") {
-        Some("audio")
-    } else if m.starts_with("video/") {
-        Some("video")
-    } else if matches!(ext.as_str(), "docx" | "xlsx" | "pptx") {
-        Some("office")
-    } else if m.starts_with("text/plain")
-        || matches!(
-            ext.as_str(),
-            "txt"
-                | "md"
-                | "csv"
-                | "json"
-                | "rs"
-                | "py"
-                | "js"
-                | "ts"
-                | "go"
-                | "java"
-                | "c"
-                | "h"
-                | "sql"
-                | "yaml"
-                | "yml"
-                | "toml"
-                | "log"
-        )
-    {
-        Some("text")
-    } else {
-        None
-    }
+    // One mapping for the Node JSON, the preview endpoints and extraction.
+    crate::platform::extract::preview_kind(name, Some(mime).filter(|m| !m.is_empty()))
 }
 
 /// Raster images we make thumbnails of.
