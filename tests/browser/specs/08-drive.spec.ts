@@ -7,7 +7,8 @@ import { api, baseUrl, ensureLoggedIn, input, shot } from '../lib/helpers'
 // The drive (微盘): upload a whole folder through the folder picker (tus uploads), see the files,
 // share the folder by a password-protected link, open the link in a fresh browser (no session),
 // enter the password, preview a text file and download it, revoke the link; drop files on the
-// list (a name clash becomes a new version); the phone layout's action sheet.
+// list (a name clash becomes a new version); send a file to a chat and save it back from the
+// chat (a name clash offers 保留两者); the phone layout's action sheet.
 
 const NOTE = '季度计划\n第一项：发布微盘\n第二项：WebDAV 访问\n'
 const PASSWORD = 'Share-2025'
@@ -130,6 +131,51 @@ test('files dropped on the list upload into the open folder', async ({ page }) =
   await page.locator('[data-test="drive-row"][data-name="说明.txt"]').click({ button: 'right' })
   await page.locator('.ob-ctx').getByRole('menuitem', { name: '历史版本' }).click()
   await expect(page.locator('[data-test="drive-version"]')).toHaveCount(2)
+})
+
+test('send a drive file to a chat, then save it from the chat back into the drive', async ({ page }) => {
+  await ensureLoggedIn(page)
+  const probe = await api(page, 'GET', '/drive/spaces')
+  test.skip(probe.status === 404, 'the drive API routes are not in this server build')
+  // A direct chat with anyone else (spec 01 imported members).
+  const me = (await api(page, 'GET', '/auth/me')).body.user.id as number
+  const others = ((await api(page, 'GET', '/members?limit=50')).body.items as { id: number; userid: string }[]).filter((m) => m.id !== me)
+  test.skip(!others.length, 'no other member to chat with')
+  const peer = others.find((m) => m.userid === 'wangfang') ?? others[0]
+  const opened = await api(page, 'POST', '/chat/direct', { user_id: peer.id })
+  expect(opened.status, JSON.stringify(opened.body)).toBe(200)
+  const conv = opened.body.id as number
+
+  // 发送到聊天 from the row menu: the chat gets a file message named after the drive file.
+  await page.goto(baseUrl() + '/drive')
+  await page.locator('[data-test="drive-row"][data-name="项目资料"]').click()
+  await page.locator('[data-test="drive-row"][data-name="预算.csv"]').click({ button: 'right' })
+  await page.locator('.ob-ctx').getByRole('menuitem', { name: '发送到聊天' }).click()
+  const send = page.locator('[data-test="drive-send-chat-dialog"]')
+  await send.locator(`[data-test="forward-to-${conv}"]`).click()
+  await send.locator('[data-test="send-chat-submit"]').click()
+  await expect(page.locator('.el-message--success')).toContainText('已发送到 1 个会话')
+  const last = (await api(page, 'GET', `/chat/conversations/${conv}/messages?limit=1`)).body.items.at(-1)
+  expect(last.kind).toBe('file')
+  expect(last.file.name).toBe('预算.csv')
+
+  // 保存到微盘 from the message menu, twice into 我的空间: the second time the name is taken and
+  // 保留两者 keeps both.
+  const { root_id: root } = (probe.body.items as { kind: string; root_id: number }[]).find((x) => x.kind === 'personal')!
+  await page.goto(`${baseUrl()}/chat/${conv}`)
+  const bubble = page.locator(`[data-test="msg-${last.seq}"] .ob-msg-bubble`)
+  for (const clash of [false, true]) {
+    await bubble.click({ button: 'right' })
+    await page.locator('.ob-ctx').getByRole('menuitem', { name: '保存到微盘' }).click()
+    const pick = page.locator('[data-test="drive-move-dialog"]')
+    await pick.locator('[data-test="move-folder"][data-name="我的空间"]').click()
+    await pick.locator('[data-test="move-confirm"]').click()
+    if (clash) await page.locator('[data-test="conflict-rename"]').click()
+    await expect(page.locator('.el-message--success').last()).toContainText('已保存到微盘')
+  }
+  const names = ((await api(page, 'GET', `/drive/nodes/${root}/children?limit=200`)).body.items as { name: string }[]).map((n) => n.name)
+  expect(names).toContain('预算.csv')
+  expect(names.filter((n) => n.startsWith('预算')).length).toBe(2)
 })
 
 test('the drive on a phone: list only, action sheet', async ({ page }) => {

@@ -176,6 +176,9 @@ export const driveApi = {
   move: (id: Id, parent_id: Id, on_conflict?: OnConflict) => http.post<DriveNode>(`${n(id)}/move`, { parent_id, on_conflict }),
   copy: (id: Id, parent_id: Id, on_conflict?: OnConflict) => http.post<DriveNode>(`${n(id)}/copy`, { parent_id, on_conflict }),
   remove: (id: Id) => http.del(n(id)),
+  /** Saves the file of a chat message (or of item `index` of a merged record) into `parent`. */
+  fromChat: (parent: Id, conversation_id: Id, seq: number, on_conflict?: OnConflict, index?: number) =>
+    http.post<DriveNode>(`${n(parent)}/from-chat`, { conversation_id, seq, index, on_conflict }),
   contentUrl: (id: Id, inline = false, version?: number) =>
     buildUrl(`${n(id)}/content`, { disposition: inline ? 'inline' : 'attachment', version }),
   thumbnailUrl: (node: Pick<DriveNode, 'id' | 'version'>) => buildUrl(`${n(node.id)}/thumbnail`, { v: node.version }),

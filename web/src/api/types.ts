@@ -415,6 +415,8 @@ export interface ConversationSettings {
 export type SendBody =
   | { kind: 'text'; text: string; mentions: Id[]; at_all: boolean; quote_seq?: number; client_id?: string }
   | { kind: 'link'; link: { url: string; title: string; description?: string }; quote_seq?: number; client_id?: string }
+  /** A snapshot of a drive file (docs/drive.md "Sharing", Chat). */
+  | { kind: 'file'; drive_node_id: Id; client_id?: string }
 
 // ---- Announcements ----
 

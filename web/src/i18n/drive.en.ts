@@ -210,6 +210,17 @@ export default {
     password: 'Password',
     empty: 'No app passwords.',
   },
+  sendToChat: {
+    action: 'Send to chat',
+    title: 'Send to chat',
+    done: 'Sent to {n} conversation(s)',
+  },
+  saveToDrive: {
+    action: 'Save to drive',
+    title: 'Save to drive',
+    save: 'Save here',
+    done: 'Saved to the drive as “{name}”',
+  },
   admin: {
     title: 'Drive',
     maxFileSize: 'Largest file (MB)',

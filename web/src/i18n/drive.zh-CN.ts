@@ -212,6 +212,17 @@ const driveZh: typeof en = {
     password: '密码',
     empty: '还没有应用密码。',
   },
+  sendToChat: {
+    action: '发送到聊天',
+    title: '发送到聊天',
+    done: '已发送到 {n} 个会话',
+  },
+  saveToDrive: {
+    action: '保存到微盘',
+    title: '保存到微盘',
+    save: '保存到此处',
+    done: '已保存到微盘：{name}',
+  },
   admin: {
     title: '微盘',
     maxFileSize: '单个文件上限（MB）',

@@ -972,6 +972,7 @@ const en = {
     space_not_empty: 'The space is not empty (empty the recycle bin too)',
     last_manager: 'A space needs at least one manager',
     wrong_password: 'Wrong password',
+    not_a_file: 'This is a folder; only files can be used here',
     download_forbidden: 'Downloads are disabled for this link',
   },
 }

@@ -973,6 +973,7 @@ const zhCN: typeof en = {
     space_not_empty: '空间不为空（请先清空回收站）',
     last_manager: '空间至少需要一名管理者',
     wrong_password: '密码错误',
+    not_a_file: '这是文件夹，只能对文件进行此操作',
     download_forbidden: '此链接不允许下载',
   },
 }

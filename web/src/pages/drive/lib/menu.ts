@@ -3,7 +3,7 @@ import type { DriveNode } from '@/api/drive'
 import { i18n } from '@/i18n'
 import { atLeast } from './files'
 
-export type NodeAction = 'open' | 'download' | 'share' | 'rename' | 'move' | 'copy' | 'versions' | 'delete'
+export type NodeAction = 'open' | 'download' | 'share' | 'rename' | 'move' | 'copy' | 'versions' | 'sendToChat' | 'delete'
 
 export interface ActionItem {
   key: NodeAction
@@ -23,6 +23,8 @@ export function nodeActions(n: DriveNode, myId: number | undefined): ActionItem[
   if (atLeast(n.role, 'editor')) out.push({ key: 'move', label: t('drive.move') })
   if (atLeast(n.role, 'viewer')) out.push({ key: 'copy', label: t('drive.copy') })
   if (n.kind === 'file' && atLeast(n.role, 'viewer')) out.push({ key: 'versions', label: t('drive.versions') })
+  // The server needs viewer to snapshot the file into a message (docs/drive.md "Sharing").
+  if (n.kind === 'file' && atLeast(n.role, 'viewer')) out.push({ key: 'sendToChat', label: t('drive.sendToChat.action') })
   if (atLeast(n.role, 'editor') || (n.role === 'uploader' && own)) out.push({ key: 'delete', label: t('drive.delete'), danger: true, divided: true })
   return out
 }

@@ -1,1 +1,0 @@
-import{m as r}from"./useMobile-DSYGsusq.js";const a=r("(max-width: 640px)");function t(){return a}export{t as u};

@@ -1,0 +1,1 @@
+import{r as i}from"./vendor-BpeXoy3E.js";function d(a){const e=typeof window<"u"&&window.matchMedia?window.matchMedia(a):null,n=i(e?e.matches:!1);if(e){const t=()=>n.value=e.matches;e.addEventListener?e.addEventListener("change",t):e.addListener(t)}return n}const o=d("(max-width: 600px)");function r(){return o}export{d as m,r as u};
