@@ -9,15 +9,7 @@ use serde_json::json;
 const MINE: &str = "/dav/%E6%88%91%E7%9A%84%E7%A9%BA%E9%97%B4/";
 
 fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(s, officebox::drive::dav::UNRESERVED).to_string()
 }
 
 struct Dav {

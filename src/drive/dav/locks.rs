@@ -43,16 +43,9 @@ struct View {
     to_name: HashMap<u64, String>,
 }
 
+/// A path segment percent-encoded as RFC 3986 "unreserved" allows (what clients send).
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(s, super::UNRESERVED).to_string()
 }
 
 impl View {

@@ -14,6 +14,11 @@ mod locks;
 mod paths;
 pub mod props;
 
+/// Percent-encoding of a path segment as RFC 3986 "unreserved" allows (what clients send):
+/// everything but ALPHA / DIGIT / "-" / "." / "_" / "~" is escaped.
+pub const UNRESERVED: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 use crate::accounts::app_password_auth::{self, AppUser};
 use crate::platform::Platform;
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
