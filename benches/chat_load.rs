@@ -28,6 +28,10 @@
 //! it checks `ulimit -n` (at least 2 × users + 512; `ulimit -n 65536` before running).
 //! The JSON line ends with `targets`: each figure with its target and whether it was met.
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::*;
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use serde_json::{json, Value};
@@ -41,10 +45,6 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 const PASSWORD: &str = "Pw-Sample-2024";
 const ADMIN_PASSWORD: &str = "Secret-pass-1";
-
-fn knob<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 struct Knobs {
     users: usize,
@@ -95,161 +95,6 @@ impl Knobs {
 
 macro_rules! say {
     ($($t:tt)*) => { eprintln!("chat_load: {}", format!($($t)*)) };
-}
-
-// ---------------------------------------------------------------- statistics
-
-/// Latency samples in microseconds.
-#[derive(Default, Clone)]
-struct Samples(Vec<u64>);
-
-impl Samples {
-    fn push(&mut self, d: Duration) {
-        self.0.push(d.as_micros() as u64);
-    }
-    fn pct(&self, p: f64) -> f64 {
-        if self.0.is_empty() {
-            return 0.0;
-        }
-        let mut v = self.0.clone();
-        v.sort_unstable();
-        let i = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
-        v[i.min(v.len() - 1)] as f64 / 1000.0
-    }
-    /// p50 / p99 / max in ms, and the count.
-    fn summary(&self) -> Value {
-        json!({"n": self.0.len(), "p50_ms": r3(self.pct(50.0)), "p99_ms": r3(self.pct(99.0)), "max_ms": r3(self.pct(100.0))})
-    }
-}
-
-fn r3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
-// ---------------------------------------------------------------- the server process
-
-struct Server {
-    child: Child,
-    base: String,
-    port: u16,
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-/// `GET /healthz` with a raw socket (no client set-up in the measured start-up time).
-fn healthy(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").is_err() {
-        return false;
-    }
-    let mut buf = [0u8; 64];
-    matches!(s.read(&mut buf), Ok(n) if n >= 12 && &buf[9..12] == b"200")
-}
-
-impl Server {
-    /// Start the binary on `dir`; returns it with the time to a healthy `/healthz`.
-    fn start(k: &Knobs, dir: &Path, port: u16) -> (Server, Duration) {
-        let log =
-            std::fs::OpenOptions::new().create(true).append(true).open(dir.with_extension("log")).expect("server log");
-        let started = Instant::now();
-        let child = Command::new(&k.bin)
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(dir)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .current_dir(dir.parent().expect("parent"))
-            .env("OFFICEBOX_BCRYPT_COST", "4")
-            .env("OFFICEBOX_LOG_LEVEL", &k.log)
-            .env_remove("OFFICEBOX_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e} (build it with cargo build --release)", k.bin.display()));
-        let mut server = Server { child, base: format!("http://127.0.0.1:{port}"), port };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !healthy(port) {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("the server exited with {status}; see {}", dir.with_extension("log").display());
-            }
-            assert!(Instant::now() < deadline, "the server did not become healthy");
-            std::thread::sleep(Duration::from_millis(2));
-        }
-        let took = started.elapsed();
-        (server, took)
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Resident set size in MB (VmRSS).
-    fn rss_mb(&self) -> f64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        let kb: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0.0);
-        (kb / 1024.0 * 10.0).round() / 10.0
-    }
-
-    /// CPU time (user + system) the server used so far, in seconds.
-    fn cpu_secs(&self) -> f64 {
-        cpu_secs_of(&self.pid().to_string())
-    }
-
-    /// SIGTERM and wait; returns how long the graceful stop took.
-    fn stop(mut self) -> Duration {
-        let t = Instant::now();
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        t.elapsed()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// CPU time (user + system) of a process (`self` or a pid) so far, in seconds.
-fn cpu_secs_of(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, s)| s).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // Fields after the command: state is index 0, utime index 11, stime index 12.
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-/// The 1-minute load average: other work on the machine skews every figure here.
-fn loadavg() -> f64 {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
-        .unwrap_or(0.0)
 }
 
 fn fd_limit() -> u64 {
@@ -485,10 +330,6 @@ async fn set_up(api: &Api, k: &Knobs) -> World {
     let group = g["id"].as_u64().expect("group id");
     say!("set-up: {} users created and signed in, group {group} of {} in {:.1} s", users.len(), k.group, secs(t));
     World { api: api.clone(), admin, users, group }
-}
-
-fn secs(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64()
 }
 
 // ---------------------------------------------------------------- phases
@@ -915,7 +756,7 @@ async fn phase_startup(w: &World, k: &Knobs, server: Server, dir: &Path) -> (Val
     );
     let port = server.port;
     let stop = server.stop();
-    let (server, took) = Server::start(k, dir, port);
+    let (server, took) = Server::start(&k.bin, &k.log, dir, port);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = server.rss_mb();
     // First answers after the restart (cold caches): the conversation list and a history page.
@@ -1006,7 +847,7 @@ fn main() {
         k.bin.display()
     );
     let port = free_port();
-    let (server, fresh_start) = Server::start(&k, &dir, port);
+    let (server, fresh_start) = Server::start(&k.bin, &k.log, &dir, port);
     std::thread::sleep(Duration::from_secs(1));
     let idle_rss = server.rss_mb();
     say!(

@@ -33,21 +33,21 @@
 //! average before and after, and ends with `targets`: each figure, its target and whether it was
 //! met. Every file the bench creates is removed at the end (a temp dir).
 
+#[path = "common/mod.rs"]
+mod common;
+
+use common::*;
 use futures_util::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, COOKIE, SET_COOKIE};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 const ADMIN_PASSWORD: &str = "Secret-pass-1";
 const MIB: u64 = 1024 * 1024;
-
-fn knob<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
 
 struct Knobs {
     file_mib: u64,
@@ -93,56 +93,11 @@ macro_rules! say {
     ($($t:tt)*) => { eprintln!("drive: {}", format!($($t)*)) };
 }
 
-// ---------------------------------------------------------------- statistics
-
-/// Latency samples in microseconds.
-#[derive(Default, Clone)]
-struct Samples(Vec<u64>);
-
-impl Samples {
-    fn push(&mut self, d: Duration) {
-        self.0.push(d.as_micros() as u64);
-    }
-    fn pct(&self, p: f64) -> f64 {
-        if self.0.is_empty() {
-            return 0.0;
-        }
-        let mut v = self.0.clone();
-        v.sort_unstable();
-        let i = ((p / 100.0) * (v.len() - 1) as f64).round() as usize;
-        v[i.min(v.len() - 1)] as f64 / 1000.0
-    }
-    fn summary(&self) -> Value {
-        json!({"n": self.0.len(), "p50_ms": r3(self.pct(50.0)), "p99_ms": r3(self.pct(99.0)), "max_ms": r3(self.pct(100.0))})
-    }
-}
-
-fn r3(x: f64) -> f64 {
-    (x * 1000.0).round() / 1000.0
-}
-
 fn mb_per_s(bytes: u64, secs: f64) -> f64 {
     (bytes as f64 / 1e6 / secs * 10.0).round() / 10.0
 }
 
 // ---------------------------------------------------------------- the machine
-
-/// The 1-minute load average: other work on the machine skews every figure here.
-fn loadavg() -> f64 {
-    std::fs::read_to_string("/proc/loadavg")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
-        .unwrap_or(0.0)
-}
-
-/// CPU time (user + system) of a process so far, in seconds.
-fn cpu_secs_of(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit_once(')').map(|(_, s)| s).unwrap_or("");
-    let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
 
 /// `sync; echo 3 > /proc/sys/vm/drop_caches`; false when not allowed (not root, read-only /proc).
 fn drop_caches(k: &Knobs) -> bool {
@@ -160,96 +115,6 @@ fn filesystem(dir: &Path) -> Value {
     let f: Vec<&str> = text.lines().nth(1).unwrap_or("").split_whitespace().collect();
     let gib = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).map(|kb| (kb / 1048576.0).round());
     json!({"device": f.first(), "type": f.get(1), "size_gib": gib(2), "free_gib": gib(4)})
-}
-
-// ---------------------------------------------------------------- the server process
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-fn healthy(port: u16) -> bool {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
-    if s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").is_err() {
-        return false;
-    }
-    let mut buf = [0u8; 64];
-    matches!(s.read(&mut buf), Ok(n) if n >= 12 && &buf[9..12] == b"200")
-}
-
-impl Server {
-    fn start(k: &Knobs, dir: &Path) -> Server {
-        let port = free_port();
-        let log =
-            std::fs::OpenOptions::new().create(true).append(true).open(dir.with_extension("log")).expect("server log");
-        let child = Command::new(&k.bin)
-            .arg("serve")
-            .arg("--data-dir")
-            .arg(dir)
-            .arg("--listen")
-            .arg(format!("127.0.0.1:{port}"))
-            .current_dir(dir.parent().expect("parent"))
-            .env("OFFICEBOX_BCRYPT_COST", "4")
-            .env("OFFICEBOX_LOG_LEVEL", &k.log)
-            .env_remove("OFFICEBOX_CONFIG")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e} (build it with cargo build --release)", k.bin.display()));
-        let mut server = Server { child, base: format!("http://127.0.0.1:{port}") };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !healthy(port) {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("the server exited with {status}; see {}", dir.with_extension("log").display());
-            }
-            assert!(Instant::now() < deadline, "the server did not become healthy");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        server
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn rss_mb(&self) -> f64 {
-        rss_mb_of(self.pid())
-    }
-
-    fn cpu_secs(&self) -> f64 {
-        cpu_secs_of(&self.pid().to_string())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !matches!(self.child.try_wait(), Ok(Some(_))) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn rss_mb_of(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    (kb / 1024.0 * 10.0).round() / 10.0
 }
 
 /// Samples the server's RSS every 100 ms on its own thread until stopped.
@@ -440,10 +305,6 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
     }
     v.truncate(len);
     v
-}
-
-fn secs(t: Instant) -> f64 {
-    t.elapsed().as_secs_f64()
 }
 
 // ---------------------------------------------------------------- phases
@@ -776,7 +637,7 @@ fn main() {
     if k.runs("disk") {
         out["disk"] = phase_disk(&k, tmp.path());
     }
-    let server = Server::start(&k, &dir);
+    let (server, _) = Server::start(&k.bin, &k.log, &dir, free_port());
     rt.block_on(async {
         let api = Api::set_up(&server.base).await;
         // Unlimited quota before the personal space exists (it takes the default at creation).
