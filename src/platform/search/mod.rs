@@ -20,6 +20,7 @@
 //! caller.
 
 pub mod indexer;
+mod jieba;
 pub mod kinds;
 pub mod outbox;
 pub mod query;

@@ -10,6 +10,7 @@
 //! Bump [`INDEX_SCHEMA`] whenever fields, options or tokenizers change: an index written with
 //! another number is deleted and rebuilt from redb at the next start.
 
+use super::jieba::JiebaWords;
 use super::SearchDoc;
 use crate::error::{AppError, AppResult};
 use std::path::Path;
@@ -29,7 +30,7 @@ pub const NGRAM: &str = "ob_ngram";
 pub const PINYIN: &str = "ob_pinyin";
 
 /// Longest token kept (bytes); longer ones are noise (hashes, base64) and bloat the dictionary.
-const MAX_TOKEN_BYTES: usize = 64;
+pub(super) const MAX_TOKEN_BYTES: usize = 64;
 /// Text limits per document: titles and bodies are cut (at a char boundary) before indexing, and
 /// only the head of the body feeds the ngram field, which costs two terms per character.
 pub const MAX_TITLE_BYTES: usize = 1024;
@@ -111,9 +112,7 @@ pub fn pinyin_analyzer() -> TextAnalyzer {
 
 /// Load jieba's dictionary now (it loads lazily, on the first text, which takes a moment).
 pub fn warm_up() {
-    let mut a = jieba_analyzer();
-    let mut ts = a.token_stream("预热词典");
-    while ts.advance() {}
+    super::jieba::load();
 }
 
 /// Every index we open or create gets our tokenizers before any reader or writer exists.
@@ -167,7 +166,7 @@ pub struct VecTokens {
 }
 
 impl VecTokens {
-    fn new(tokens: Vec<Token>) -> Self {
+    pub(super) fn new(tokens: Vec<Token>) -> Self {
         VecTokens { tokens, next: 0, none: Token::default() }
     }
 }
@@ -192,31 +191,8 @@ impl TokenStream for VecTokens {
     }
 }
 
-fn token(text: String, from: usize, to: usize, position: usize) -> Token {
+pub(super) fn token(text: String, from: usize, to: usize, position: usize) -> Token {
     Token { offset_from: from, offset_to: to, position, text, position_length: 1 }
-}
-
-/// jieba (search mode) words, lower-cased, without whitespace and punctuation tokens, with
-/// sequential positions (jieba's search mode emits overlapping words).
-#[derive(Clone, Default)]
-pub struct JiebaWords {
-    jieba: tantivy_jieba::JiebaTokenizer,
-}
-
-impl Tokenizer for JiebaWords {
-    type TokenStream<'a> = VecTokens;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokens {
-        let mut out = Vec::new();
-        let mut s = self.jieba.token_stream(text);
-        while s.advance() {
-            let t = s.token();
-            if t.text.len() <= MAX_TOKEN_BYTES && t.text.chars().any(char::is_alphanumeric) {
-                let n = out.len();
-                out.push(token(t.text.to_lowercase(), t.offset_from, t.offset_to, n));
-            }
-        }
-        VecTokens::new(out)
-    }
 }
 
 /// 1- and 2-grams of the characters of every word (a run of alphanumeric characters),
