@@ -364,6 +364,7 @@ fn features_start_background_jobs(p: &web::Data<Platform>) {
     start_blob_gc(p);
     crate::notice::publish::start_jobs(p);
     crate::chat::housekeeping::start_jobs(p);
+    crate::platform::realtime::trim::start_job(p);
     crate::drive::hooks::start_jobs(p);
     crate::drive::extraction::start(p);
     crate::platform::uploads::expiry::start_job(p);
@@ -377,32 +378,15 @@ fn features_start_background_jobs(p: &web::Data<Platform>) {
 const BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 fn start_blob_gc(p: &web::Data<Platform>) {
-    let p = p.clone();
-    actix_web::rt::spawn(async move {
-        loop {
-            actix_web::rt::time::sleep(std::time::Duration::from_secs(3600)).await;
-            if crate::platform::backup::backup_in_progress() {
-                continue;
-            }
-            let p2 = p.clone();
-            let result = web::block(move || -> AppResult<crate::platform::blobs::GcReport> {
-                let referenced = crate::platform::blobs::BLOB_REFS
-                    .all_in(&p2.store.begin_read()?)?
-                    .into_iter()
-                    .map(|(sha, _)| sha)
-                    .collect();
-                p2.blobs.collect_garbage(&referenced, BLOB_GRACE)
-            })
-            .await;
-            match result {
-                Ok(Ok(r)) if r.removed > 0 => {
-                    tracing::info!(removed = r.removed, bytes = r.bytes, "unreferenced files removed")
-                }
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "file garbage collection failed"),
-                Err(e) => tracing::error!(error = %e, "file garbage collection failed"),
-            }
+    use crate::platform::jobs::{every_blocking, First};
+    let hourly = std::time::Duration::from_secs(3600);
+    every_blocking(p, "unreferenced files removed", hourly, First::AfterPeriod, |p| {
+        if crate::platform::backup::backup_in_progress() {
+            return Ok(0);
         }
+        let referenced =
+            crate::platform::blobs::BLOB_REFS.all_in(&p.store.begin_read()?)?.into_iter().map(|(sha, _)| sha).collect();
+        Ok(p.blobs.collect_garbage(&referenced, BLOB_GRACE)?.removed)
     });
 }
 

@@ -2,23 +2,15 @@
 //! bounded transactions so a large backlog never holds the writer for long.
 
 use super::store;
+use crate::platform::jobs::{self, First};
 use crate::platform::Platform;
 use actix_web::web;
 
 const BATCH: usize = 5_000;
 
 pub fn start_jobs(p: &web::Data<Platform>) {
-    let p = p.clone();
-    actix_web::rt::spawn(async move {
-        loop {
-            match trim_send_ids(&p).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "old chat idempotency keys dropped"),
-                Err(e) => tracing::error!(error = %e, "dropping old chat idempotency keys failed"),
-            }
-            actix_web::rt::time::sleep(std::time::Duration::from_secs(3600)).await;
-        }
-    });
+    let hourly = std::time::Duration::from_secs(3600);
+    jobs::every(p, "old chat idempotency keys", hourly, First::AtStart, |p| async move { trim_send_ids(&p).await });
 }
 
 /// Trim until nothing old is left; returns how many entries went.

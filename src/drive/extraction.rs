@@ -18,6 +18,7 @@ use super::model::Node;
 use super::store::{self, Rd};
 use crate::error::AppResult;
 use crate::platform::extract::{format_of, ExtractError, Extracted};
+use crate::platform::jobs::{self, First};
 use crate::platform::store::{Table, Tx};
 use crate::platform::Platform;
 use actix_web::web;
@@ -129,16 +130,8 @@ pub fn start(p: &web::Data<Platform>) {
 /// Hourly: drop the texts of blobs nothing references any more (every live file version holds
 /// a reference, so such a text can never be shown or indexed again).
 fn start_pruning(p: &web::Data<Platform>) {
-    let p = p.clone();
-    actix_web::rt::spawn(async move {
-        loop {
-            actix_web::rt::time::sleep(PRUNE_EVERY).await;
-            match p.store.write(prune_orphans).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "texts of deleted drive files dropped"),
-                Err(e) => tracing::error!(error = %e, "pruning drive texts failed"),
-            }
-        }
+    jobs::every(p, "texts of deleted drive files", PRUNE_EVERY, First::AfterPeriod, |p| async move {
+        p.store.write(prune_orphans).await
     });
 }
 

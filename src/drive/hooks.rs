@@ -11,6 +11,7 @@ use super::service::{personal_space, place_new};
 use super::store::{self, Rd as _};
 use crate::error::AppResult;
 use crate::org::model::{Member, MemberStatus};
+use crate::platform::jobs::{self, First};
 use crate::platform::store::Tx;
 use crate::platform::Platform;
 use actix_web::web;
@@ -67,15 +68,8 @@ pub fn on_member_changed(tx: &Tx, old: Option<&Member>, new: &Member) -> AppResu
 
 /// The bin purge, checked hourly (entries older than `drive.bin_days` go).
 pub fn start_jobs(p: &web::Data<Platform>) {
-    let p = p.clone();
-    actix_web::rt::spawn(async move {
-        loop {
-            actix_web::rt::time::sleep(std::time::Duration::from_secs(3600)).await;
-            match p.store.write(|tx| super::bin::purge_expired(tx)).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(purged = n, "drive bin entries purged"),
-                Err(e) => tracing::error!(error = %e, "drive bin purge failed"),
-            }
-        }
+    let hourly = std::time::Duration::from_secs(3600);
+    jobs::every(p, "drive bin purge", hourly, First::AfterPeriod, |p| async move {
+        p.store.write(|tx| super::bin::purge_expired(tx)).await
     });
 }

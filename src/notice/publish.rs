@@ -245,24 +245,13 @@ fn publish_due_in(tx: &Tx, max: usize) -> AppResult<usize> {
 
 /// The job: publish due notices every few seconds, drop expired uploads every hour.
 pub fn start_jobs(p: &web::Data<Platform>) {
-    let p = p.clone();
-    actix_web::rt::spawn(async move {
-        let mut last_purge = 0i64;
-        loop {
-            actix_web::rt::time::sleep(std::time::Duration::from_secs(5)).await;
-            if let Err(e) = publish_due(&p).await {
-                tracing::error!(error = %e, "publishing scheduled announcements failed");
-            }
-            let now = p.now_ms();
-            if now - last_purge >= 3_600_000 {
-                last_purge = now;
-                match purge_uploads(&p).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(removed = n, "unused announcement uploads dropped"),
-                    Err(e) => tracing::error!(error = %e, "dropping unused announcement uploads failed"),
-                }
-            }
-        }
+    use crate::platform::jobs::{every, First};
+    use std::time::Duration;
+    every(p, "scheduled announcements published", Duration::from_secs(5), First::AfterPeriod, |p| async move {
+        publish_due(&p).await
+    });
+    every(p, "unused announcement uploads", Duration::from_secs(3600), First::AtStart, |p| async move {
+        purge_uploads(&p).await
     });
 }
 

@@ -9,6 +9,7 @@ pub mod clock;
 pub mod download;
 pub mod extract;
 pub mod http;
+pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod realtime;

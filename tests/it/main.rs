@@ -20,6 +20,7 @@ mod mail;
 mod matrix;
 mod notice;
 mod org;
+mod realtime;
 mod search;
 mod search_messages;
 mod smoke;

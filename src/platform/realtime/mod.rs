@@ -10,10 +10,12 @@
 //!   merged in seq order, then live frames with seq above what it was sent.
 //!
 //! Table: `user_events: (user_id, seq) -> event JSON` (the event as sent, `seq` included).
-//! Written in the same transaction as the change it announces. (Not trimmed yet: a client that
-//! was away long gets `resync` once its backlog passes [`ws::MAX_BACKLOG`].)
+//! Written in the same transaction as the change it announces. A client that was away long gets
+//! `resync` once its backlog passes [`ws::MAX_BACKLOG`]; so each user keeps only the newest
+//! [`trim::KEEP_PER_USER`] events (an hourly job), which never changes what a client gets.
 
 pub mod hub;
+pub mod trim;
 pub mod ws;
 
 pub use hub::{Frame, Hub};

@@ -96,7 +96,7 @@ pub fn fields_of(schema: &Schema) -> AppResult<Fields> {
 }
 
 pub fn jieba_analyzer() -> TextAnalyzer {
-    TextAnalyzer::from(JiebaWords::default())
+    TextAnalyzer::from(JiebaWords)
 }
 
 pub fn ngram_analyzer() -> TextAnalyzer {

@@ -3,6 +3,7 @@
 
 use super::{receive, service, store};
 use crate::error::AppResult;
+use crate::platform::jobs::{self, First};
 use crate::platform::Platform;
 use actix_web::web;
 use std::time::{Duration, SystemTime};
@@ -13,19 +14,7 @@ const EVERY: Duration = Duration::from_secs(600);
 const ORPHAN_GRACE: Duration = Duration::from_secs(3600);
 
 pub fn start_job(p: &web::Data<Platform>) {
-    let p = p.clone();
-    actix_web::rt::spawn(async move {
-        loop {
-            actix_web::rt::time::sleep(EVERY).await;
-            let p2 = p.clone();
-            match web::block(move || remove_expired(&p2)).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::info!(removed = n, "expired uploads removed"),
-                Ok(Err(e)) => tracing::error!(error = %e, "removing expired uploads failed"),
-                Err(e) => tracing::error!(error = %e, "removing expired uploads failed"),
-            }
-        }
-    });
+    jobs::every_blocking(p, "expired uploads", EVERY, First::AfterPeriod, remove_expired);
 }
 
 /// Remove every expired upload nobody is writing to right now, then sweep orphan temp files.
