@@ -273,9 +273,16 @@ async fn wait_for_stop_signal() {
 /// and the data directory can be opened again (restart after a restore, tests).
 pub fn release(platform: web::Data<Platform>) {
     let arc = platform.into_inner();
-    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    let start = Instant::now();
+    let deadline = start + std::time::Duration::from_secs(60);
     while Arc::strong_count(&arc) > 1 && Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    if Arc::strong_count(&arc) > 1 {
+        // The restart will report the data directory as in use; say why first.
+        tracing::warn!(held = Arc::strong_count(&arc) - 1, "platform handles still held a minute after the stop");
+    } else if start.elapsed() > std::time::Duration::from_secs(2) {
+        tracing::info!(took_ms = start.elapsed().as_millis() as u64, "slow release of the platform after the stop");
     }
     drop(arc);
 }

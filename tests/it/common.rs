@@ -75,10 +75,17 @@ impl TestServer {
         }
         // actix workers drop their handles a moment after the server stops; once only ours is
         // left, dropping `self` closes the store and the directory can be reopened at once.
+        // Under a loaded CI machine this once took longer than 10 s (the restart then found the
+        // directory still locked), so wait longer and say so if it is slow or never ends.
         let arc = self.platform.clone().into_inner();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let start = std::time::Instant::now();
+        let deadline = start + std::time::Duration::from_secs(60);
         while std::sync::Arc::strong_count(&arc) > 2 && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let (left, took) = (std::sync::Arc::strong_count(&arc), start.elapsed());
+        if left > 2 || took > std::time::Duration::from_secs(2) {
+            eprintln!("test server: {} platform handles still held {took:?} after the stop", left - 2);
         }
     }
 
