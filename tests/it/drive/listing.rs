@@ -145,13 +145,14 @@ fn the_migration_builds_the_order_for_data_written_without_it() {
     let f = mixed_folder(&p.c);
     let World { s, .. } = w;
     let dir = s.stop();
-    // Back to schema 2: no drive_listing table at all.
+    // Back to the schema before the migration: no drive_listing table at all.
+    let migration = officebox::schema::MIGRATIONS.iter().find(|m| m.name.contains("drive_listing")).expect("migration");
     {
         let db = redb::Database::open(dir.path().join("data.redb")).expect("open");
         let txn = db.begin_write().expect("write");
         let listing: redb::TableDefinition<String, &[u8]> = redb::TableDefinition::new("drive_listing");
         assert!(txn.delete_table(listing).expect("delete"), "the table existed");
-        officebox::platform::store::meta::set_schema_version(&txn, 2).expect("version");
+        officebox::platform::store::meta::set_schema_version(&txn, migration.version - 1).expect("version");
         txn.commit().expect("commit");
     }
     let s = TestServer::start_in(dir);
