@@ -5,7 +5,7 @@
 use crate::platform::store::{Migration, Schema, TableSpec};
 
 /// Bump when a migration is added below.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub static TABLES: &[TableSpec] = &[
     // platform
@@ -61,6 +61,7 @@ pub static TABLES: &[TableSpec] = &[
     crate::drive::store::NODES.spec(),
     crate::drive::store::CHILDREN.spec(),
     crate::drive::store::NAMES.spec(),
+    crate::drive::store::LISTING.spec(),
     crate::drive::store::VERSIONS.spec(),
     crate::drive::store::ACL.spec(),
     crate::drive::store::PRINCIPAL_GRANTS.spec(),
@@ -77,11 +78,18 @@ pub static TABLES: &[TableSpec] = &[
     crate::drive::extraction::QUEUE.spec(),
 ];
 
-pub static MIGRATIONS: &[Migration] = &[Migration {
-    version: 2,
-    name: "chat: idempotent sends keyed by day and client id (chat_send_ids)",
-    run: crate::chat::store::drop_old_client_ids,
-}];
+pub static MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 2,
+        name: "chat: idempotent sends keyed by day and client id (chat_send_ids)",
+        run: crate::chat::store::drop_old_client_ids,
+    },
+    Migration {
+        version: 3,
+        name: "drive: the folder listing order (drive_listing) built from drive_children",
+        run: crate::drive::listing::build_index,
+    },
+];
 
 /// Signed-in sessions belong to the moment, not to the data: a restore signs everybody out.
 /// Unfinished uploads too: their temp files are not in the backup.

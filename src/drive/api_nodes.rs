@@ -60,14 +60,11 @@ async fn children(p: P, auth: Auth, id: web::Path<u64>, q: web::Query<ChildrenQu
         Some("desc") => true,
         Some(_) => return Err(AppError::bad_request("bad_request", "order must be asc or desc")),
     };
-    let cursor = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c.parse().map_err(|_| AppError::bad_request("invalid_cursor", "The cursor is not valid"))?,
-    };
+    let cursor = nodes::Cursor::parse(q.cursor.as_deref().unwrap_or(""))?;
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
     let txn = p.store.begin_read()?;
     let nodes::Listing { items: page, next, .. } =
-        nodes::list_children(&txn, auth.user_id, *id, q.sort.unwrap_or_default(), desc, limit, cursor)?;
+        nodes::list_page(&txn, auth.user_id, *id, q.sort.unwrap_or_default(), desc, limit, &cursor)?;
     let mut items = Vec::with_capacity(page.len());
     for (n, role) in page {
         items.push(node_json(&txn, &n, role)?);

@@ -18,6 +18,7 @@ pub mod grants;
 pub mod hooks;
 pub mod links;
 pub mod links_store;
+pub mod listing;
 pub mod model;
 pub mod names;
 pub mod node_bytes;

@@ -1,7 +1,9 @@
-//! Folder operations: stat, list, mkdir, rename, move, copy and delete (to the bin).
+//! Folder operations: stat, mkdir, rename, move, copy and delete (to the bin); listing is in
+//! [`super::listing`] (re-exported here).
 //!
-//! A move changes only the moved node's row and its `drive_children` / `drive_names` entries
-//! (children point at folder ids), so moving a folder of 10,000 files is three row writes.
+//! A move changes only the moved node's row and its `drive_children` / `drive_names` /
+//! `drive_listing` entries (children point at folder ids), so moving a folder of 10,000 files is
+//! a handful of row writes.
 //! Across spaces the subtree's `space_id` is rewritten and its bytes move between quotas.
 
 use super::model::{Node, NodeKind, OnConflict, Role};
@@ -13,75 +15,11 @@ use crate::platform::blobs;
 use crate::platform::store::Tx;
 use serde_json::json;
 
+pub use super::listing::{list_children, list_page, Cursor, Listing, Sort};
+
 /// `GET /drive/nodes/{id}` (preview).
 pub fn stat(r: &impl Rd, user: u64, id: u64) -> AppResult<Access> {
     perm::resolve(r, &Principals::of(r, user)?, id)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sort {
-    #[default]
-    Name,
-    Updated,
-    Size,
-}
-
-/// A page of a folder listing with each item's role; `next` is the next offset.
-pub struct Listing {
-    pub folder: Access,
-    pub items: Vec<(Node, Role)>,
-    pub next: Option<usize>,
-}
-
-/// One page of a folder: folders first, then by `sort`; the cursor is the offset in that
-/// order (a folder listing is one range scan, sorted in memory).
-pub fn list_children(
-    r: &impl Rd,
-    user: u64,
-    id: u64,
-    sort: Sort,
-    desc: bool,
-    limit: usize,
-    cursor: usize,
-) -> AppResult<Listing> {
-    let who = Principals::of(r, user)?;
-    let folder = perm::resolve(r, &who, id)?;
-    if !folder.node.is_folder() {
-        return Err(AppError::invalid("id", "not_a_folder", "This item is not a folder"));
-    }
-    let mut items = Vec::new();
-    for c in store::child_ids(r, id)? {
-        let n = store::node(r, c)?;
-        if !folder.sees_child(&n, user) {
-            continue;
-        }
-        // A grant on the child may change the role (and hide it from nobody: grants only add
-        // visibility for the named principals, lowering is still a role).
-        let role = if n.shared { perm::resolve(r, &who, n.id).map(|a| a.role).ok() } else { Some(folder.role) };
-        if let Some(role) = role {
-            items.push((n, role));
-        }
-    }
-    // Each name is folded once, not at every comparison: folding (NFC + lowercase) allocates,
-    // and in the comparator it was ~70% of listing a 10,000-file folder (benches/drive.rs).
-    let mut keyed: Vec<(String, (Node, Role))> = items
-        .into_iter()
-        .map(|it| (if sort == Sort::Name { super::names::fold(&it.0.name) } else { String::new() }, it))
-        .collect();
-    keyed.sort_by(|(ka, (a, _)), (kb, (b, _))| {
-        let by = match sort {
-            Sort::Name => ka.cmp(kb),
-            Sort::Updated => a.updated_at.cmp(&b.updated_at),
-            Sort::Size => a.size.cmp(&b.size),
-        };
-        let by = if desc { by.reverse() } else { by };
-        b.is_folder().cmp(&a.is_folder()).then(by).then(a.id.cmp(&b.id))
-    });
-    let total = keyed.len();
-    let page: Vec<_> = keyed.into_iter().skip(cursor).take(limit).map(|(_, it)| it).collect();
-    let next = (cursor + page.len() < total).then_some(cursor + page.len());
-    Ok(Listing { folder, items: page, next })
 }
 
 /// `POST /drive/nodes/{parent}/folders` (uploader).

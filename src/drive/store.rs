@@ -9,6 +9,8 @@
 //! - `drive_nodes: node -> Node`
 //! - `drive_children: (parent, node) -> ()` (a folder listing is one range scan)
 //! - `drive_names: "{parent}/{folded name}" -> node` (unique names per folder)
+//! - `drive_listing: "{parent}/{rank}/{folded name}\0{id:020}" -> node` (the default listing
+//!   order, folders first: a page is a range read; see [`super::listing`])
 //! - `drive_versions: (node, version) -> Version` (every version, the current one included;
 //!   each row holds one blob reference)
 //! - `drive_acl: (node, principal) -> Entry` and its mirror `drive_principal_grants:
@@ -18,7 +20,8 @@
 //! - `drive_totals: 0 -> bytes used by the whole enterprise`
 //!
 //! Invariants: a live node (not in the bin, no trashed ancestor) has exactly one
-//! `drive_children` row under its parent and one `drive_names` row; a trashed top node has
+//! `drive_children` row under its parent, one `drive_names` row and one `drive_listing` row, all
+//! three written only by [`link`] / [`unlink`]; a trashed top node has
 //! neither (its name is free again) but its descendants keep theirs, so a restore is one move.
 //! Children point at their folder's id, never at a path: moving a folder touches only its row.
 
@@ -35,6 +38,7 @@ pub const PRINCIPAL_SPACES: Table<(u64, u64), ()> = Table::new("drive_principal_
 pub const NODES: Table<u64, Node> = Table::new("drive_nodes");
 pub const CHILDREN: Table<(u64, u64), ()> = Table::new("drive_children");
 pub const NAMES: Table<String, u64> = Table::new("drive_names");
+pub const LISTING: Table<String, u64> = Table::new("drive_listing");
 pub const VERSIONS: Table<(u64, u64), Version> = Table::new("drive_versions");
 pub const ACL: Table<(u64, u64), Entry> = Table::new("drive_acl");
 pub const PRINCIPAL_GRANTS: Table<(u64, u64), ()> = Table::new("drive_principal_grants");
@@ -54,6 +58,39 @@ pub trait Rd {
         hi: &K,
         limit: usize,
     ) -> AppResult<Vec<(K, V)>>;
+    /// Visit rows with `lo <= key <= hi` in key order (reversed when `rev`) until `f` returns
+    /// false; nothing is read past that row.
+    fn scan<K: TableKey, V: Serialize + DeserializeOwned>(
+        &self,
+        t: &Table<K, V>,
+        lo: &K,
+        hi: &K,
+        rev: bool,
+        f: impl FnMut(K, V) -> AppResult<bool>,
+    ) -> AppResult<()>;
+}
+
+/// Feed rows to `f` until it says stop.
+fn visit<K, V>(
+    rows: impl DoubleEndedIterator<Item = AppResult<(K, V)>>,
+    rev: bool,
+    mut f: impl FnMut(K, V) -> AppResult<bool>,
+) -> AppResult<()> {
+    let mut step = |row: AppResult<(K, V)>| row.and_then(|(k, v)| f(k, v));
+    if rev {
+        for row in rows.rev() {
+            if !step(row)? {
+                break;
+            }
+        }
+    } else {
+        for row in rows {
+            if !step(row)? {
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 impl Rd for redb::ReadTransaction {
@@ -71,6 +108,18 @@ impl Rd for redb::ReadTransaction {
         let rows: AppResult<Vec<_>> = h.range(lo, hi)?.take(limit).collect();
         rows
     }
+    fn scan<K: TableKey, V: Serialize + DeserializeOwned>(
+        &self,
+        t: &Table<K, V>,
+        lo: &K,
+        hi: &K,
+        rev: bool,
+        f: impl FnMut(K, V) -> AppResult<bool>,
+    ) -> AppResult<()> {
+        let Some(h) = t.read(self)? else { return Ok(()) };
+        let done = visit(h.range(lo, hi)?, rev, f);
+        done
+    }
 }
 
 impl Rd for Tx<'_> {
@@ -87,6 +136,19 @@ impl Rd for Tx<'_> {
         let h = t.open(self.txn)?;
         let rows: AppResult<Vec<_>> = h.range(lo, hi)?.take(limit).collect();
         rows
+    }
+    /// `f` must not open `t` (a write transaction opens a table once at a time).
+    fn scan<K: TableKey, V: Serialize + DeserializeOwned>(
+        &self,
+        t: &Table<K, V>,
+        lo: &K,
+        hi: &K,
+        rev: bool,
+        f: impl FnMut(K, V) -> AppResult<bool>,
+    ) -> AppResult<()> {
+        let h = t.open(self.txn)?;
+        let done = visit(h.range(lo, hi)?, rev, f);
+        done
     }
 }
 
@@ -112,17 +174,21 @@ pub fn child_named(r: &impl Rd, parent: u64, name: &str) -> AppResult<Option<u64
     r.get(&NAMES, &super::names::key(parent, name))
 }
 
-/// Enter a node under its parent (listing and name index). The name must be free.
+/// Enter a node under its parent (children, name and listing indexes). The name must be free.
+/// The only writer of the three, so they cannot drift apart.
 pub fn link(tx: &Tx, n: &Node) -> AppResult<()> {
     let Some(parent) = n.parent_id else { return Ok(()) };
     CHILDREN.open(tx.txn)?.put(&(parent, n.id), &())?;
-    NAMES.open(tx.txn)?.put(&super::names::key(parent, &n.name), &n.id)
+    NAMES.open(tx.txn)?.put(&super::names::key(parent, &n.name), &n.id)?;
+    LISTING.open(tx.txn)?.put(&super::listing::key(parent, n), &n.id)
 }
 
-/// Take a node out of its parent's listing and name index.
+/// Take a node out of its parent's children, name and listing indexes. `n` is the row as stored
+/// (its current parent and name), so call it before changing either.
 pub fn unlink(tx: &Tx, n: &Node) -> AppResult<()> {
     let Some(parent) = n.parent_id else { return Ok(()) };
     CHILDREN.open(tx.txn)?.remove(&(parent, n.id))?;
+    LISTING.open(tx.txn)?.remove(&super::listing::key(parent, n))?;
     let key = super::names::key(parent, &n.name);
     let mut names = NAMES.open(tx.txn)?;
     if names.get(&key)? == Some(n.id) {

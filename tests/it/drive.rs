@@ -5,6 +5,7 @@
 mod extraction;
 mod files;
 mod lifecycle;
+mod listing;
 mod more;
 mod perms;
 
