@@ -4,7 +4,7 @@
 use super::model::{OnConflict, PrincipalKind, Role};
 use super::settings::DriveSettings;
 use super::store::{self, Rd};
-use super::view::{node_json, person, space_json};
+use super::view::{person, space_json, People};
 use super::{bin, grants, service, spaces};
 use crate::error::{AppError, AppResult};
 use crate::platform::audit;
@@ -185,10 +185,11 @@ async fn activity(p: P, auth: Auth, id: web::Path<u64>, q: web::Query<ActivityQu
 async fn list_bin(p: P, auth: Auth, id: web::Path<u64>) -> AppResult<HttpResponse> {
     let txn = p.store.begin_read()?;
     let (role, rows) = bin::list(&txn, auth.user_id, *id)?;
+    let mut people = People::new(&txn);
     let mut items = Vec::with_capacity(rows.len());
     for b in rows {
-        items.push(json!({"node": node_json(&txn, &b.node, role)?, "deleted_at": b.entry.deleted_at,
-                          "deleted_by": person(&txn, b.entry.deleted_by)?, "purge_at": b.purge_at}));
+        items.push(json!({"node": people.node_json(&b.node, role)?, "deleted_at": b.entry.deleted_at,
+                          "deleted_by": people.person(b.entry.deleted_by)?, "purge_at": b.purge_at}));
     }
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
@@ -238,9 +239,10 @@ async fn usage(p: P, auth: Auth) -> AppResult<HttpResponse> {
 
 async fn shared(p: P, auth: Auth) -> AppResult<HttpResponse> {
     let txn = p.store.begin_read()?;
+    let mut people = People::new(&txn);
     let mut items = Vec::new();
     for (n, role) in grants::shared_with_me(&txn, auth.user_id)? {
-        items.push(node_json(&txn, &n, role)?);
+        items.push(people.node_json(&n, role)?);
     }
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }

@@ -6,7 +6,7 @@ use super::model::OnConflict;
 use super::nodes::{self, Sort};
 use super::service;
 use super::versions;
-use super::view::{node_json, path_json, person};
+use super::view::{node_json, path_json, person, People};
 use crate::error::{AppError, AppResult};
 use crate::platform::auth::extract::Auth;
 use crate::platform::Platform;
@@ -65,9 +65,10 @@ async fn children(p: P, auth: Auth, id: web::Path<u64>, q: web::Query<ChildrenQu
     let txn = p.store.begin_read()?;
     let nodes::Listing { items: page, next, .. } =
         nodes::list_page(&txn, auth.user_id, *id, q.sort.unwrap_or_default(), desc, limit, &cursor)?;
+    let mut people = People::new(&txn);
     let mut items = Vec::with_capacity(page.len());
     for (n, role) in page {
-        items.push(node_json(&txn, &n, role)?);
+        items.push(people.node_json(&n, role)?);
     }
     Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": next.map(|n| n.to_string())})))
 }
