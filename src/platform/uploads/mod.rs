@@ -21,6 +21,7 @@
 pub mod api;
 pub mod expiry;
 pub mod model;
+mod part;
 mod receive;
 pub mod store;
 

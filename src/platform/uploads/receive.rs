@@ -9,20 +9,16 @@
 //! (unreferenced, it is collected after a day like any orphan blob).
 
 use super::model::Upload;
+use super::part::{Part, Pipeline};
 use super::{store, Busy, Uploader, Uploads};
 use crate::error::{AppError, AppResult};
 use crate::platform::Platform;
 use actix_web::http::StatusCode;
 use actix_web::web;
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use sha2::Digest;
+use std::path::PathBuf;
 use std::sync::Arc;
-
-/// Bytes gathered before one write (and one trip to the blocking pool).
-const WRITE_BATCH: usize = 256 * 1024;
 
 /// What a PATCH achieved.
 pub(super) enum Outcome {
@@ -31,83 +27,6 @@ pub(super) enum Outcome {
     Progress { upload: Upload, interrupted: Option<AppError> },
     /// The last byte arrived and the purpose created its object.
     Completed { length: u64, result: serde_json::Value },
-}
-
-/// The open temp file and the hash of everything in it.
-struct Part {
-    file: File,
-    hash: Sha256,
-    len: u64,
-}
-
-fn lost() -> AppError {
-    AppError::new(StatusCode::GONE, "upload_lost", "The part of this upload already received is gone; start again")
-}
-
-impl Part {
-    /// Open at the persisted `offset`. Bytes past it were never acknowledged (a crash between the
-    /// write and the commit) and are cut off. The hash is this process's if it has it, else it is
-    /// recomputed from the file once (after a restart).
-    fn open(path: &Path, offset: u64, hash: Option<Sha256>) -> AppResult<Part> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(offset == 0)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| if e.kind() == std::io::ErrorKind::NotFound { lost() } else { AppError::internal(e) })?;
-        let on_disk = file.metadata()?.len();
-        if on_disk < offset {
-            return Err(lost());
-        }
-        if on_disk > offset {
-            file.set_len(offset)?;
-        }
-        let hash = match hash {
-            Some(h) => h,
-            None => rehash(&mut file, offset)?,
-        };
-        file.seek(SeekFrom::Start(offset))?;
-        Ok(Part { file, hash, len: offset })
-    }
-
-    fn append(&mut self, bytes: &[u8]) -> AppResult<()> {
-        self.file.write_all(bytes)?;
-        self.hash.update(bytes);
-        self.len += bytes.len() as u64;
-        Ok(())
-    }
-}
-
-fn rehash(file: &mut File, len: u64) -> AppResult<Sha256> {
-    file.seek(SeekFrom::Start(0))?;
-    let mut hash = Sha256::new();
-    let mut reader = file.take(len);
-    let mut buf = vec![0u8; WRITE_BATCH];
-    loop {
-        let n = reader.read(&mut buf)?;
-        if n == 0 {
-            return Ok(hash);
-        }
-        hash.update(&buf[..n]);
-    }
-}
-
-/// The part file, either free or inside the write of one batch (which hands back the part and
-/// its emptied buffer for reuse).
-enum Writer {
-    Idle(Part),
-    Busy(tokio::task::JoinHandle<AppResult<(Part, Vec<u8>)>>),
-}
-
-impl Writer {
-    /// Wait for the batch in flight, if any: the part and a buffer to fill next.
-    async fn settle(self) -> AppResult<(Part, Vec<u8>)> {
-        match self {
-            Writer::Idle(part) => Ok((part, Vec::with_capacity(WRITE_BATCH))),
-            Writer::Busy(task) => task.await.map_err(AppError::internal)?,
-        }
-    }
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
@@ -131,11 +50,9 @@ pub(super) async fn run(
     let part = blocking(move || Part::open(&at, offset, cached)).await?;
     let idle = svc.limits().idle_timeout;
     let room = up.length - up.offset;
-    let (mut pending, mut received, mut interrupted) = (Vec::with_capacity(WRITE_BATCH), 0u64, None);
-    // Double buffering: one batch is written and hashed on the blocking pool while the next one
-    // is read from the socket, so the two cores work at once (the upload was CPU-bound with the
-    // steps in turn). `writer` holds the part while a batch is in flight.
-    let mut writer = Writer::Idle(part);
+    let (mut received, mut interrupted) = (0u64, None);
+    // While `batch` fills from the socket, the previous batch is written and hashed (see part.rs).
+    let (mut pipe, mut batch) = Pipeline::new(part);
     loop {
         let chunk = match tokio::time::timeout(idle, body.next()).await {
             Ok(Some(Ok(chunk))) => chunk,
@@ -154,36 +71,26 @@ pub(super) async fn run(
         if received > room {
             // Nothing of this PATCH is persisted; the next one truncates what was written. Wait
             // for the batch in flight first: the upload's lock must outlive every write.
-            writer.settle().await?;
+            pipe.abandon().await;
             return Err(AppError::bad_request("upload_overflow", "The body goes past Upload-Length"));
         }
-        pending.extend_from_slice(&chunk);
-        if pending.len() >= WRITE_BATCH {
-            let (pt, spare) = writer.settle().await?;
-            let batch = std::mem::replace(&mut pending, spare);
-            writer = Writer::Busy(tokio::task::spawn_blocking(move || {
-                let mut pt = pt;
-                pt.append(&batch)?;
-                let mut batch = batch;
-                batch.clear();
-                Ok((pt, batch))
-            }));
+        let mut rest = &chunk[..];
+        while !rest.is_empty() {
+            rest = &rest[batch.fill(rest)..];
+            if batch.is_full() {
+                batch = pipe.push(batch).await?;
+            }
         }
     }
-    let (mut part, _) = writer.settle().await?;
+    let part = pipe.finish(batch).await?;
     // Durable before the offset that promises it is committed.
-    part = blocking(move || {
-        part.append(&pending)?;
-        part.file.sync_data()?;
-        Ok(part)
-    })
-    .await?;
-    if part.len == up.length {
+    let part = blocking(move || part.sync().map(|()| part)).await?;
+    if part.len() == up.length {
         let length = up.length;
         return complete(&p, &svc, up, who, part, path).await.map(|result| Outcome::Completed { length, result });
     }
-    let upload = if part.len > up.offset {
-        let (user, id, offset, ttl) = (up.user, up.id, part.len, svc.limits().ttl_ms);
+    let upload = if part.len() > up.offset {
+        let (user, id, offset, ttl) = (up.user, up.id, part.len(), svc.limits().ttl_ms);
         p.store.write(move |tx| store::advance(tx, user, id, offset, tx.now + ttl)).await?
     } else {
         up
@@ -202,8 +109,7 @@ async fn complete(
     part: Part,
     path: PathBuf,
 ) -> AppResult<serde_json::Value> {
-    let sha = hex::encode(part.hash.finalize());
-    drop(part.file);
+    let sha = hex::encode(part.close().finalize());
     let result = finish(p, svc, &up, who, sha, path).await;
     if result.is_err() {
         if let Err(e) = discard(p, svc, up.user, up.id).await {
