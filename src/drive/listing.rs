@@ -130,7 +130,7 @@ pub fn list_page(
     }
     let limit = limit.max(1);
     let (items, next) = match sort {
-        Sort::Name => by_name(r, &who, &folder, user, desc, limit, from)?,
+        Sort::Name => by_name(r, folder.node.id, desc, limit, from, |id| visible(r, &who, &folder, user, id))?,
         Sort::Updated | Sort::Size => in_memory(r, &who, &folder, user, sort, desc, limit, from)?,
     };
     Ok(Listing { folder, items, next })
@@ -163,18 +163,17 @@ fn visible(r: &impl Rd, who: &Principals, folder: &Access, user: u64, id: u64) -
     Ok(role.map(|role| (n, role)))
 }
 
-/// The name order, read from `drive_listing`: one range per rank, skipping what the caller may
-/// not see, plus one more visible item to know whether there is a next page.
-fn by_name(
+/// The name order of `parent`'s children, read from `drive_listing`: one range per rank, keeping
+/// what `visible` turns into an item (members: their role; share-link visitors: everything),
+/// plus one more visible item to know whether there is a next page.
+pub fn by_name<T>(
     r: &impl Rd,
-    who: &Principals,
-    folder: &Access,
-    user: u64,
+    parent: u64,
     desc: bool,
     limit: usize,
     from: &Cursor,
-) -> AppResult<Page> {
-    let parent = folder.node.id;
+    mut visible: impl FnMut(u64) -> AppResult<Option<T>>,
+) -> AppResult<(Vec<T>, Option<Cursor>)> {
     let (mut skip, after) = match from {
         Cursor::Offset(n) => (*n, None),
         Cursor::After { desc: d, place } if *d == desc => (0, Some(format!("{parent}/{place}"))),
@@ -200,7 +199,7 @@ fn by_name(
             if after.as_ref() == Some(&k) {
                 return Ok(true);
             }
-            let Some(item) = visible(r, who, folder, user, id)? else { return Ok(true) };
+            let Some(item) = visible(id)? else { return Ok(true) };
             if skip > 0 {
                 skip -= 1;
                 return Ok(true);

@@ -7,6 +7,7 @@
 //! throttled per link and IP like sign-in.
 
 use super::links_store::{self as ls, Link};
+use super::listing::{self, Cursor};
 use super::model::{is_thumbnailable, preview_kind, Node};
 use super::node_bytes;
 use super::store::{self, Rd};
@@ -136,6 +137,8 @@ async fn unlock(
 #[derive(Deserialize)]
 struct ListQuery {
     parent: Option<u64>,
+    cursor: Option<String>,
+    limit: Option<usize>,
 }
 
 async fn list(p: P, req: HttpRequest, token: web::Path<String>, q: web::Query<ListQuery>) -> AppResult<HttpResponse> {
@@ -148,16 +151,15 @@ async fn list(p: P, req: HttpRequest, token: web::Path<String>, q: web::Query<Li
         // A shared file lists as itself, so one client page shows both cases.
         return Ok(HttpResponse::Ok().json(json!({ "items": [public_node(&folder, root.id)] })));
     }
-    let mut items: Vec<Node> = Vec::new();
-    for c in store::child_ids(&txn, folder.id)? {
-        items.push(store::node(&txn, c)?);
-    }
-    items.sort_by(|a, b| {
-        b.is_folder().cmp(&a.is_folder()).then(super::names::fold(&a.name).cmp(&super::names::fold(&b.name)))
-    });
-    let items: Vec<Value> = items.iter().map(|n| public_node(n, root.id)).collect();
+    // A page in the members' default order (folders first, by name), read from the folder's
+    // ordered index: a link to a folder of 10,000 files costs a page, not the folder.
+    let cursor = Cursor::parse(q.cursor.as_deref().unwrap_or(""))?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let (items, next) = listing::by_name(&txn, folder.id, false, limit, &cursor, |id| {
+        Ok(Some(public_node(&store::node(&txn, id)?, root.id)))
+    })?;
     let path = path_within(&txn, &l, &folder)?;
-    Ok(HttpResponse::Ok().json(json!({ "items": items, "path": path })))
+    Ok(HttpResponse::Ok().json(json!({ "items": items, "path": path, "next_cursor": next.map(|c| c.to_string()) })))
 }
 
 /// `[{id, name}]` from the shared node down to `folder`.

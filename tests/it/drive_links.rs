@@ -165,6 +165,34 @@ fn a_password_link_unlocks_with_a_scoped_cookie_and_logs_every_access() {
 }
 
 #[test]
+fn a_shared_folder_lists_in_pages_in_the_members_order() {
+    let w = world();
+    let alice = w.person("pager", "翻页");
+    let t = tree(&w, alice.id);
+    let (_, token) = create_link(&alice.c, t.folder, json!({}));
+    for name in ["b.txt", "A.txt", "甲.txt"] {
+        put_file(&w, alice.id, t.folder, name, b"x", OnConflict::Error);
+    }
+    mkdir(&w, alice.id, t.folder, "Z 目录");
+    let anon = w.s.client();
+    let all = names(&anon.get(&public(&token, "/nodes")).ok());
+    assert_eq!(all, ["Z 目录", "图片", "A.txt", "b.txt", "甲.txt", "说明.txt"], "folders first, then folded names");
+    // Two at a time: the same order, no repeats, the last page says there is no more.
+    let (mut paged, mut cursor, mut pages) = (Vec::new(), String::new(), 0);
+    loop {
+        let page = anon.get(&public(&token, &format!("/nodes?limit=2&cursor={cursor}"))).ok();
+        paged.extend(names(&page));
+        pages += 1;
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = c.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!((paged, pages), (all, 3));
+    anon.get(&public(&token, "/nodes?cursor=zzz")).expect(400, "invalid_cursor");
+}
+
+#[test]
 fn wrong_passwords_are_throttled() {
     let w = world();
     let alice = w.person("alice", "爱丽丝");

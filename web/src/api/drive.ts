@@ -141,6 +141,8 @@ export interface AppPassword {
 export type SortKey = 'name' | 'updated' | 'size'
 
 export interface PublicLink {
+  /** The shared file or folder. */
+  id: Id
   name: string
   kind: 'folder' | 'file'
   size: number
@@ -230,8 +232,12 @@ const p = (token: string) => `/public/links/${encodeURIComponent(token)}`
 export const publicApi = {
   link: (token: string) => http.get<PublicLink>(p(token), undefined, { silent: true }),
   unlock: (token: string, password: string) => http.post<void>(`${p(token)}/unlock`, { password }, { silent: true }),
-  nodes: (token: string, parent?: Id | null) =>
-    http.get<{ items: DriveNode[]; next_cursor?: string | null }>(`${p(token)}/nodes`, { parent }, { silent: true }),
+  nodes: (token: string, parent?: Id | null, cursor?: string | null) =>
+    http.get<{ items: DriveNode[]; next_cursor?: string | null }>(
+      `${p(token)}/nodes`,
+      { parent, cursor: cursor || undefined },
+      { silent: true },
+    ),
   preview: (token: string, id: Id) => http.get<PreviewText>(`${p(token)}/nodes/${id}/preview`, undefined, { silent: true }),
   contentUrl: (token: string, id: Id, inline = false) =>
     buildUrl(`${p(token)}/nodes/${id}/content`, { disposition: inline ? 'inline' : 'attachment' }),
