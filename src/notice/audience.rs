@@ -14,7 +14,7 @@
 //! is an error). A scheduled notice is resolved again when it is published, leniently: what was
 //! deleted in between is skipped.
 
-use super::model::{bad, Audience};
+use super::model::Audience;
 use crate::error::{AppError, AppResult};
 use crate::org::service::{self as org, Member, MemberStatus, Scope, Tag, Tree};
 use crate::platform::store::Tx;
@@ -70,7 +70,11 @@ fn out_of_scope(what: &str) -> AppError {
 }
 
 fn empty() -> AppError {
-    bad("audience", "empty_audience", "Choose who receives the announcement; nobody active is in this audience")
+    AppError::invalid(
+        "audience",
+        "empty_audience",
+        "Choose who receives the announcement; nobody active is in this audience",
+    )
 }
 
 /// Strict: validate and check `scope` (for create and edit). Lenient: skip what no longer
@@ -101,7 +105,11 @@ pub fn resolve(o: &impl Org, a: &Audience, scope: &Scope, mode: Mode) -> AppResu
     for &d in &a.department_ids {
         if tree.get(d).is_none() {
             if strict {
-                return Err(bad("department_ids", "unknown_department", format!("Department {d} does not exist")));
+                return Err(AppError::invalid(
+                    "department_ids",
+                    "unknown_department",
+                    format!("Department {d} does not exist"),
+                ));
             }
             continue;
         }
@@ -113,7 +121,7 @@ pub fn resolve(o: &impl Org, a: &Audience, scope: &Scope, mode: Mode) -> AppResu
     for &t in &a.tag_ids {
         let Some(tag) = o.tag(t)? else {
             if strict {
-                return Err(bad("tag_ids", "unknown_tag", format!("Tag {t} does not exist")));
+                return Err(AppError::invalid("tag_ids", "unknown_tag", format!("Tag {t} does not exist")));
             }
             continue;
         };
@@ -138,7 +146,9 @@ pub fn resolve(o: &impl Org, a: &Audience, scope: &Scope, mode: Mode) -> AppResu
                 }
                 candidates.insert(u);
             }
-            _ if strict => return Err(bad("user_ids", "unknown_member", format!("Member {u} does not exist"))),
+            _ if strict => {
+                return Err(AppError::invalid("user_ids", "unknown_member", format!("Member {u} does not exist")))
+            }
             _ => {}
         }
     }

@@ -13,8 +13,8 @@
 //! the write (a new notice has no id before it). Control characters are stripped from the input
 //! first, so the marker cannot come from the publisher.
 
-use super::model::{bad, MAX_HTML_BYTES};
-use crate::error::AppResult;
+use super::model::MAX_HTML_BYTES;
+use crate::error::{AppError, AppResult};
 use crate::platform::blobs::is_valid_hash;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -116,7 +116,7 @@ fn own_image(src: &str) -> Option<&str> {
 
 pub fn sanitise(input: &str) -> AppResult<Sanitised> {
     if input.len() > MAX_HTML_BYTES {
-        return Err(bad(
+        return Err(AppError::invalid(
             "html",
             "content_too_long",
             format!("The announcement is longer than {} KB", MAX_HTML_BYTES / 1024),

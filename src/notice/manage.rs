@@ -212,14 +212,18 @@ pub async fn set_publishers(p: &Platform, ctx: &AdminCtx, mut user_ids: Vec<u64>
     user_ids.sort_unstable();
     user_ids.dedup();
     if user_ids.len() > 1000 {
-        return Err(bad("user_ids", "too_many_publishers", "At most 1,000 members may hold the publisher right"));
+        return Err(AppError::invalid(
+            "user_ids",
+            "too_many_publishers",
+            "At most 1,000 members may hold the publisher right",
+        ));
     }
     let ctx = ctx.clone();
     p.store
         .write(move |tx| {
             for id in &user_ids {
                 if !org::member_in(tx, *id)?.is_some_and(|m| m.status != org::MemberStatus::Left) {
-                    return Err(bad("user_ids", "unknown_member", format!("Member {id} does not exist")));
+                    return Err(AppError::invalid("user_ids", "unknown_member", format!("Member {id} does not exist")));
                 }
             }
             Publishers { user_ids: user_ids.clone() }.save(tx)?;

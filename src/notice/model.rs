@@ -401,22 +401,21 @@ impl NoticePatch {
     }
 }
 
-/// A 400 naming the field, so forms can point at it.
-pub fn bad(field: &str, code: &'static str, message: impl Into<String>) -> AppError {
-    AppError::bad_request(code, message).with_details(serde_json::json!({ "field": field }))
-}
-
 pub fn validate_title(t: &str) -> AppResult<String> {
     let t = t.trim();
     let n = t.chars().count();
     if n == 0 {
-        return Err(bad("title", "invalid_title", "Enter a title"));
+        return Err(AppError::invalid("title", "invalid_title", "Enter a title"));
     }
     if n > MAX_TITLE_CHARS {
-        return Err(bad("title", "invalid_title", format!("The title is longer than {MAX_TITLE_CHARS} characters")));
+        return Err(AppError::invalid(
+            "title",
+            "invalid_title",
+            format!("The title is longer than {MAX_TITLE_CHARS} characters"),
+        ));
     }
     if t.chars().any(char::is_control) {
-        return Err(bad("title", "invalid_title", "The title contains control characters"));
+        return Err(AppError::invalid("title", "invalid_title", "The title contains control characters"));
     }
     Ok(t.to_owned())
 }

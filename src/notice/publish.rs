@@ -35,7 +35,7 @@ fn prepare_now(input: NoticeInput) -> AppResult<Prepared> {
     let title = validate_title(&input.title)?;
     let body = sanitise(&input.html)?;
     if input.attachments.len() > MAX_ATTACHMENTS {
-        return Err(bad(
+        return Err(AppError::invalid(
             "attachments",
             "too_many_attachments",
             format!("An announcement has at most {MAX_ATTACHMENTS} attachments"),
@@ -102,7 +102,11 @@ impl Files<'_> {
             return Ok(f.clone());
         }
         let upload = store::take_upload(tx, self.owner, sha)?.ok_or_else(|| {
-            bad(field, "unknown_upload", "A file is not one of your uploads (or it expired); upload it again")
+            AppError::invalid(
+                field,
+                "unknown_upload",
+                "A file is not one of your uploads (or it expired); upload it again",
+            )
         })?;
         self.taken.insert(sha.to_owned(), upload.file.clone());
         Ok(upload.file)
@@ -111,7 +115,7 @@ impl Files<'_> {
     fn image(&mut self, tx: &Tx, sha: &str, field: &str) -> AppResult<FileRef> {
         let f = self.get(tx, sha, field)?;
         if !f.image {
-            return Err(bad(field, "invalid_image", "The file is not a PNG, JPEG, GIF or WebP image"));
+            return Err(AppError::invalid(field, "invalid_image", "The file is not a PNG, JPEG, GIF or WebP image"));
         }
         Ok(f)
     }
@@ -123,7 +127,11 @@ fn save(tx: &Tx, who: &Publisher, old: Option<&Notice>, id: u64, prep: &Prepared
     // A time in the past means "now".
     let publish_at = input.publish_at.filter(|t| *t > tx.now);
     if input.expire_at.is_some_and(|e| e <= publish_at.unwrap_or(tx.now)) {
-        return Err(bad("expire_at", "invalid_expiry", "The announcement would expire before it is published"));
+        return Err(AppError::invalid(
+            "expire_at",
+            "invalid_expiry",
+            "The announcement would expire before it is published",
+        ));
     }
     let mut files = Files { owner: who.caller.user_id, old, taken: HashMap::new() };
     let cover = match &input.cover_sha {

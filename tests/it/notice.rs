@@ -328,7 +328,7 @@ fn only_admins_and_granted_members_publish_and_branch_admins_stay_in_scope() {
     let granted = o.admin.put("/api/v1/admin/notices/publishers", json!({ "user_ids": [o.dev.id, o.dev.id] })).ok();
     assert_eq!(granted["user_ids"], json!([o.dev.id]));
     assert_eq!(granted["members"][0]["name"], "研发甲");
-    o.admin.put("/api/v1/admin/notices/publishers", json!({ "user_ids": [424242] })).expect(400, "unknown_member");
+    o.admin.put("/api/v1/admin/notices/publishers", json!({ "user_ids": [424242] })).expect(422, "unknown_member");
     publish(&o.dev.c, body);
     assert_eq!(centre(&o.mk.c), ["越权"]);
     assert_eq!(o.admin.audit("action=notice.publishers_updated").len(), 1);

@@ -65,11 +65,11 @@ fn only_your_own_fresh_uploads_can_be_used() {
     let theirs = upload(&o.admin, "a.png", png());
     let body =
         |cover: &Value| json!({ "title": "t", "cover_sha": cover["sha"], "audience": { "user_ids": [o.mk.id] } });
-    o.dev.c.post("/api/v1/notices", body(&theirs)).expect(400, "unknown_upload");
+    o.dev.c.post("/api/v1/notices", body(&theirs)).expect(422, "unknown_upload");
     let text = upload(&o.dev.c, "readme.txt", b"plain".to_vec());
     assert_eq!(text["mime"], "text/plain");
     let r = o.dev.c.post("/api/v1/notices", body(&text));
-    assert_eq!(r.expect(400, "invalid_image")["details"]["field"], "cover_sha");
+    assert_eq!(r.expect(422, "invalid_image")["details"]["field"], "cover_sha");
     // Nothing was used by the failed attempts: the upload is still there.
     publish(&o.dev.c, json!({ "title": "t", "attachments": [text["sha"]], "audience": { "user_ids": [o.mk.id] } }));
     // A day later unused uploads (this one and the admin's) are dropped.
@@ -78,7 +78,7 @@ fn only_your_own_fresh_uploads_can_be_used() {
     let p = o.s.platform.clone();
     // (The server's hourly job may have dropped them first.)
     assert!(block_on(async move { officebox::notice::publish::purge_uploads(&p).await }).unwrap() <= 2);
-    o.dev.c.post("/api/v1/notices", body(&stale)).expect(400, "unknown_upload");
+    o.dev.c.post("/api/v1/notices", body(&stale)).expect(422, "unknown_upload");
 }
 
 #[test]
@@ -101,7 +101,7 @@ fn twenty_attachments_at_most_and_edits_swap_files() {
         .collect();
     let mut body = to_users("附件太多", &[o.dev.id]);
     body["attachments"] = json!(files);
-    o.admin.post("/api/v1/notices", body.clone()).expect(400, "too_many_attachments");
+    o.admin.post("/api/v1/notices", body.clone()).expect(422, "too_many_attachments");
     body["attachments"] = json!(files[..2]);
     body["publish_at"] = json!(o.s.clock.now_ms() + 60_000);
     let n = publish(&o.admin, body);

@@ -27,13 +27,13 @@ fn bad_input_is_refused_with_stable_codes() {
     ];
     for (body, code, field) in cases {
         let r = o.admin.post("/api/v1/notices", body);
-        assert_eq!(r.status.as_u16(), 400, "{code}: {}", r.body);
+        assert_eq!(r.status.as_u16(), 422, "{code}: {}", r.body);
         assert_eq!((r.code(), r.body["details"]["field"].as_str()), (code, Some(field)), "{}", r.body);
     }
     let mut late = ok();
     late["publish_at"] = json!(now + 3_600_000);
     late["expire_at"] = json!(now + 1_800_000);
-    o.admin.post("/api/v1/notices", late).expect(400, "invalid_expiry");
+    o.admin.post("/api/v1/notices", late).expect(422, "invalid_expiry");
     let r = o
         .admin
         .post("/api/v1/notices", json!({ "title": "x", "audience": { "user_ids": [o.dev.id] }, "colour": "red" }));
@@ -77,7 +77,7 @@ fn editing_is_for_managers_before_publication() {
     let id = publish(&o.dev.c, body)["id"].as_u64().unwrap();
     // Another publisher cannot see it; the author and the super admin can edit it.
     o.be.c.patch(&format!("/api/v1/notices/{id}"), json!({ "title": "改" })).expect(404, "not_found");
-    o.dev.c.patch(&format!("/api/v1/notices/{id}"), json!({ "title": "" })).expect(400, "invalid_title");
+    o.dev.c.patch(&format!("/api/v1/notices/{id}"), json!({ "title": "" })).expect(422, "invalid_title");
     o.admin.patch(&format!("/api/v1/notices/{id}"), json!({ "colour": 1 })).expect(400, "bad_request");
     let edited = o.admin.patch(&format!("/api/v1/notices/{id}"), json!({ "publish_at": null })).ok();
     assert_eq!(edited["manage"]["status"], "published", "clearing the schedule publishes now");
