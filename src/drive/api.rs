@@ -4,7 +4,7 @@
 use super::model::{OnConflict, PrincipalKind, Role};
 use super::settings::DriveSettings;
 use super::store::{self, Rd};
-use super::view::{person, space_json, People};
+use super::view::{space_json, People};
 use super::{bin, grants, service, spaces};
 use crate::error::{AppError, AppResult};
 use crate::platform::audit;
@@ -174,9 +174,10 @@ async fn activity(p: P, auth: Auth, id: web::Path<u64>, q: web::Query<ActivityQu
     let txn = p.store.begin_read()?;
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let (rows, next) = spaces::activity(&txn, auth.user_id, *id, q.before, limit)?;
+    let mut people = People::new(&txn);
     let mut items = Vec::with_capacity(rows.len());
     for (seq, a) in rows {
-        items.push(json!({"id": seq, "at": a.at, "actor": person(&txn, a.actor)?, "action": a.action,
+        items.push(json!({"id": seq, "at": a.at, "actor": people.person(a.actor)?, "action": a.action,
                           "node_id": a.node_id, "name": a.name, "details": a.details}));
     }
     Ok(HttpResponse::Ok().json(json!({ "items": items, "next": next })))

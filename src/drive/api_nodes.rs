@@ -6,7 +6,7 @@ use super::model::OnConflict;
 use super::nodes::{self, Sort};
 use super::service;
 use super::versions;
-use super::view::{node_json, path_json, person, People};
+use super::view::{node_json, path_json, People};
 use crate::error::{AppError, AppResult};
 use crate::platform::auth::extract::Auth;
 use crate::platform::Platform;
@@ -193,9 +193,10 @@ async fn upload(
 async fn list_versions(p: P, auth: Auth, id: web::Path<u64>) -> AppResult<HttpResponse> {
     let txn = p.store.begin_read()?;
     let (node, rows) = versions::list(&txn, auth.user_id, *id)?;
+    let mut people = People::new(&txn);
     let mut items: Vec<Value> = Vec::with_capacity(rows.len());
     for (v, row) in rows {
-        items.push(json!({"version": v, "size": row.size, "sha256": row.sha, "by": person(&txn, row.by)?,
+        items.push(json!({"version": v, "size": row.size, "sha256": row.sha, "by": people.person(row.by)?,
                           "at": row.at, "current": v == u64::from(node.version)}));
     }
     Ok(HttpResponse::Ok().json(json!({ "items": items })))

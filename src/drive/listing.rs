@@ -136,19 +136,6 @@ pub fn list_page(
     Ok(Listing { folder, items, next })
 }
 
-/// [`list_page`] from an offset (WebDAV reads whole folders in name order).
-pub fn list_children(
-    r: &impl Rd,
-    user: u64,
-    id: u64,
-    sort: Sort,
-    desc: bool,
-    limit: usize,
-    offset: usize,
-) -> AppResult<Listing> {
-    list_page(r, user, id, sort, desc, limit, &Cursor::Offset(offset))
-}
-
 type Page = (Vec<(Node, Role)>, Option<Cursor>);
 
 /// The child with the caller's role on it, or `None` when the caller may not see it.

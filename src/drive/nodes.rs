@@ -15,7 +15,7 @@ use crate::platform::blobs;
 use crate::platform::store::Tx;
 use serde_json::json;
 
-pub use super::listing::{list_children, list_page, Cursor, Listing, Sort};
+pub use super::listing::{list_page, Cursor, Listing, Sort};
 
 /// `GET /drive/nodes/{id}` (preview).
 pub fn stat(r: &impl Rd, user: u64, id: u64) -> AppResult<Access> {

@@ -115,6 +115,7 @@ fn scope(_txn: &redb::ReadTransaction, a: &Asker) -> AppResult<Option<Filter>> {
 
 fn recheck(txn: &redb::ReadTransaction, a: &Asker, hits: Vec<Hit>) -> AppResult<Vec<Checked>> {
     let who = super::perm::Principals::of(txn, a.user)?;
+    let mut people = super::view::People::new(txn);
     let mut out = Vec::with_capacity(hits.len());
     for h in hits {
         let Some(id) = id_of(&h.key) else {
@@ -125,7 +126,7 @@ fn recheck(txn: &redb::ReadTransaction, a: &Asker, hits: Vec<Hit>) -> AppResult<
             out.push(None);
             continue;
         };
-        let node = super::view::node_json(txn, &access.node, access.role)?;
+        let node = people.node_json(&access.node, access.role)?;
         let path = super::view::path_json(&access.path);
         out.push(Some(json!({"kind": KIND, "key": h.key, "id": id, "title": access.node.name,
             "snippet": h.snippet_html, "at": h.at, "node": node, "path": path})));

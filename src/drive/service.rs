@@ -25,7 +25,7 @@ use crate::platform::store::Tx;
 use actix_web::http::StatusCode;
 use serde_json::json;
 
-pub use super::nodes::{copy, delete, list_children, mkdir, move_node, rename, stat, Sort};
+pub use super::nodes::{copy, delete, list_page, mkdir, move_node, rename, stat, Sort};
 
 /// The display name of a new personal space.
 pub const PERSONAL_NAME: &str = "我的空间";

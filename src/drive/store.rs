@@ -50,14 +50,6 @@ pub const TOTALS: Table<u64, u64> = Table::new("drive_totals");
 /// and listings are written once.
 pub trait Rd {
     fn get<K: TableKey, V: Serialize + DeserializeOwned>(&self, t: &Table<K, V>, k: &K) -> AppResult<Option<V>>;
-    /// Rows with `lo <= key <= hi` in key order, at most `limit`.
-    fn range<K: TableKey, V: Serialize + DeserializeOwned>(
-        &self,
-        t: &Table<K, V>,
-        lo: &K,
-        hi: &K,
-        limit: usize,
-    ) -> AppResult<Vec<(K, V)>>;
     /// Visit rows with `lo <= key <= hi` in key order (reversed when `rev`) until `f` returns
     /// false; nothing is read past that row.
     fn scan<K: TableKey, V: Serialize + DeserializeOwned>(
@@ -68,6 +60,24 @@ pub trait Rd {
         rev: bool,
         f: impl FnMut(K, V) -> AppResult<bool>,
     ) -> AppResult<()>;
+
+    /// Rows with `lo <= key <= hi` in key order, at most `limit`.
+    fn range<K: TableKey, V: Serialize + DeserializeOwned>(
+        &self,
+        t: &Table<K, V>,
+        lo: &K,
+        hi: &K,
+        limit: usize,
+    ) -> AppResult<Vec<(K, V)>> {
+        let mut rows = Vec::new();
+        if limit > 0 {
+            self.scan(t, lo, hi, false, |k, v| {
+                rows.push((k, v));
+                Ok(rows.len() < limit)
+            })?;
+        }
+        Ok(rows)
+    }
 }
 
 /// Feed rows to `f` until it says stop.
@@ -76,18 +86,11 @@ fn visit<K, V>(
     rev: bool,
     mut f: impl FnMut(K, V) -> AppResult<bool>,
 ) -> AppResult<()> {
-    let mut step = |row: AppResult<(K, V)>| row.and_then(|(k, v)| f(k, v));
-    if rev {
-        for row in rows.rev() {
-            if !step(row)? {
-                break;
-            }
-        }
-    } else {
-        for row in rows {
-            if !step(row)? {
-                break;
-            }
+    let rows: Box<dyn Iterator<Item = AppResult<(K, V)>>> = if rev { Box::new(rows.rev()) } else { Box::new(rows) };
+    for row in rows {
+        let (k, v) = row?;
+        if !f(k, v)? {
+            break;
         }
     }
     Ok(())
@@ -96,17 +99,6 @@ fn visit<K, V>(
 impl Rd for redb::ReadTransaction {
     fn get<K: TableKey, V: Serialize + DeserializeOwned>(&self, t: &Table<K, V>, k: &K) -> AppResult<Option<V>> {
         t.get_in(self, k)
-    }
-    fn range<K: TableKey, V: Serialize + DeserializeOwned>(
-        &self,
-        t: &Table<K, V>,
-        lo: &K,
-        hi: &K,
-        limit: usize,
-    ) -> AppResult<Vec<(K, V)>> {
-        let Some(h) = t.read(self)? else { return Ok(Vec::new()) };
-        let rows: AppResult<Vec<_>> = h.range(lo, hi)?.take(limit).collect();
-        rows
     }
     fn scan<K: TableKey, V: Serialize + DeserializeOwned>(
         &self,
@@ -125,17 +117,6 @@ impl Rd for redb::ReadTransaction {
 impl Rd for Tx<'_> {
     fn get<K: TableKey, V: Serialize + DeserializeOwned>(&self, t: &Table<K, V>, k: &K) -> AppResult<Option<V>> {
         t.open(self.txn)?.get(k)
-    }
-    fn range<K: TableKey, V: Serialize + DeserializeOwned>(
-        &self,
-        t: &Table<K, V>,
-        lo: &K,
-        hi: &K,
-        limit: usize,
-    ) -> AppResult<Vec<(K, V)>> {
-        let h = t.open(self.txn)?;
-        let rows: AppResult<Vec<_>> = h.range(lo, hi)?.take(limit).collect();
-        rows
     }
     /// `f` must not open `t` (a write transaction opens a table once at a time).
     fn scan<K: TableKey, V: Serialize + DeserializeOwned>(

@@ -7,7 +7,7 @@ use super::paths::{self, fs_err, Loc};
 use super::props;
 use super::DavCtx;
 use crate::drive::model::{NodeKind, OnConflict, Role};
-use crate::drive::nodes::Sort;
+use crate::drive::nodes::{Cursor, Sort};
 use crate::drive::service;
 use crate::platform::blobs::BlobRef;
 use dav_server::davpath::DavPath;
@@ -64,8 +64,9 @@ fn read_dir(ctx: &DavCtx, path: &DavPath) -> FsResult<Vec<Box<dyn DavDirEntry>>>
     if ctx.deleting {
         return Ok(Vec::new());
     }
-    let listing =
-        service::list_children(&txn, ctx.user, folder.node.id, Sort::Name, false, usize::MAX, 0).map_err(fs_err)?;
+    // The whole folder in name order (WebDAV has no paging).
+    let listing = service::list_page(&txn, ctx.user, folder.node.id, Sort::Name, false, usize::MAX, &Cursor::START)
+        .map_err(fs_err)?;
     Ok(listing
         .items
         .into_iter()

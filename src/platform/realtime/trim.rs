@@ -9,8 +9,10 @@
 use super::{ws, USER_EVENTS};
 use crate::error::AppResult;
 use crate::platform::jobs::{self, First};
+use crate::platform::store::table::WriteHandle;
 use crate::platform::store::Tx;
 use crate::platform::Platform;
+use serde_json::Value;
 
 pub const KEEP_PER_USER: usize = ws::MAX_BACKLOG + 1;
 
@@ -41,35 +43,30 @@ pub async fn trim_user_events(p: &Platform) -> AppResult<usize> {
 /// and the user to go on from, `None` when every user was done.
 pub fn trim_some(tx: &Tx, from_user: u64, budget: usize) -> AppResult<(usize, Option<u64>)> {
     let mut table = USER_EVENTS.open(tx.txn)?;
-    let mut removed = 0;
-    let mut user = from_user;
-    while removed < budget {
-        // The next user with events: the first key at or after (user, 0).
-        let Some((next, _)) = table.keys(&(user, 0), &(u64::MAX, u64::MAX))?.next().transpose()? else {
+    let (mut removed, mut from) = (0, from_user);
+    loop {
+        // The next user with events: the first key at or after (from, 0).
+        let Some((user, _)) = table.keys(&(from, 0), &(u64::MAX, u64::MAX))?.next().transpose()? else {
             return Ok((removed, None));
         };
-        user = next;
-        // The newest KEEP_PER_USER keys stay; everything at or below the one before them goes.
-        let oldest_kept = table.keys(&(user, 0), &(user, u64::MAX))?.rev().nth(KEEP_PER_USER - 1).transpose()?;
-        if let Some((_, kept_seq)) = oldest_kept {
-            let old: Vec<(u64, u64)> = table
-                .keys(&(user, 0), &(user, kept_seq.saturating_sub(1)))?
-                .filter(|k| k.as_ref().map_or(true, |(_, s)| *s < kept_seq))
-                .take(budget - removed)
-                .collect::<AppResult<_>>()?;
-            let done_with_user = old.len() < budget - removed;
-            for k in &old {
-                table.remove(k)?;
-            }
-            removed += old.len();
-            if !done_with_user {
-                return Ok((removed, Some(user)));
-            }
+        removed += trim_user(&mut table, user, budget - removed)?;
+        if removed >= budget {
+            return Ok((removed, Some(user))); // it may have more
         }
         match user.checked_add(1) {
-            Some(u) => user = u,
+            Some(next) => from = next,
             None => return Ok((removed, None)),
         }
     }
-    Ok((removed, Some(user)))
+}
+
+/// Remove up to `max` of `user`'s events older than their newest [`KEEP_PER_USER`].
+fn trim_user(table: &mut WriteHandle<'_, (u64, u64), Value>, user: u64, max: usize) -> AppResult<usize> {
+    let oldest_kept = table.keys(&(user, 0), &(user, u64::MAX))?.rev().nth(KEEP_PER_USER - 1).transpose()?;
+    let Some(last_old) = oldest_kept.and_then(|(_, seq)| seq.checked_sub(1)) else { return Ok(0) };
+    let old: Vec<(u64, u64)> = table.keys(&(user, 0), &(user, last_old))?.take(max).collect::<AppResult<_>>()?;
+    for k in &old {
+        table.remove(k)?;
+    }
+    Ok(old.len())
 }

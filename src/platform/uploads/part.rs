@@ -20,7 +20,6 @@ use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinHandle;
@@ -152,7 +151,7 @@ impl Sink {
 /// Up to [`BATCH`] bytes of the body, kept at addresses congruent to their file offsets modulo
 /// [`ALIGN`] so the aligned part can be written directly. A batch ends at an aligned offset
 /// (except the last of a PATCH).
-pub(super) struct Batch {
+struct Batch {
     raw: Vec<u8>,
     /// Index in `raw` of the first byte: an aligned address plus the offset's remainder.
     start: usize,
@@ -182,7 +181,7 @@ impl Batch {
     }
 
     /// Take as much of `src` as fits; how much that was.
-    pub fn fill(&mut self, src: &[u8]) -> usize {
+    fn fill(&mut self, src: &[u8]) -> usize {
         let n = src.len().min(self.room - self.len);
         let at = self.start + self.len;
         self.raw[at..at + n].copy_from_slice(&src[..n]);
@@ -190,7 +189,7 @@ impl Batch {
         n
     }
 
-    pub fn is_full(&self) -> bool {
+    fn is_full(&self) -> bool {
         self.len == self.room
     }
 
@@ -220,45 +219,32 @@ impl Drop for Flight {
     }
 }
 
-/// One stage (the write or the hash) on its own blocking thread, taking batches in order.
+/// One stage (the write or the hash) on its own blocking thread, taking batches in order. A step
+/// that fails ends the thread, which closes its queue: the next send finds it closed.
 struct Worker<S> {
     queue: Option<std::sync::mpsc::SyncSender<Arc<Flight>>>,
     task: JoinHandle<AppResult<S>>,
-    /// Set when a step failed: the PATCH stops reading and reports it.
-    failed: Arc<AtomicBool>,
 }
 
 impl<S: Send + 'static> Worker<S> {
     fn start(mut state: S, work: fn(&mut S, &Batch) -> AppResult<()>) -> Worker<S> {
         let (queue, batches) = std::sync::mpsc::sync_channel::<Arc<Flight>>(DEPTH);
-        let failed = Arc::new(AtomicBool::new(false));
-        let flag = failed.clone();
         let task = tokio::task::spawn_blocking(move || {
-            let mut error = None;
-            // Runs until the pipeline closes the queue; after an error the rest is only dropped.
             for flight in batches {
-                if error.is_none() {
-                    if let Err(e) = work(&mut state, &flight.batch) {
-                        flag.store(true, Ordering::Release);
-                        error = Some(e);
-                    }
-                }
+                work(&mut state, &flight.batch)?;
             }
-            error.map_or(Ok(state), Err)
+            Ok(state)
         });
-        Worker { queue: Some(queue), task, failed }
+        Worker { queue: Some(queue), task }
     }
 
-    /// Never waits: the permit taken for `flight` keeps the queue below its bound.
+    /// Never waits: the permit taken for `flight` keeps the queue below its bound. Fails when
+    /// the stage stopped.
     fn send(&self, flight: Arc<Flight>) -> AppResult<()> {
         match self.queue.as_ref().map(|q| q.try_send(flight)) {
             Some(Ok(())) => Ok(()),
             _ => Err(AppError::internal("upload pipeline stage stopped")),
         }
-    }
-
-    fn failed(&self) -> bool {
-        self.failed.load(Ordering::Acquire)
     }
 
     /// Close the queue and wait for everything in it.
@@ -274,47 +260,57 @@ pub(super) struct Pipeline {
     stages: Option<(Worker<Sink>, Worker<Sha256>)>,
     permits: Arc<Semaphore>,
     free: Arc<Mutex<Vec<Batch>>>,
+    /// The batch the body is copied into, at the end of everything pushed so far.
+    filling: Batch,
     /// File offset after the last batch pushed.
     next: u64,
 }
 
 impl Pipeline {
-    /// Start appending to `part`; the first batch to fill.
-    pub fn new(part: Part) -> (Pipeline, Batch) {
+    /// Start appending to `part`.
+    pub fn new(part: Part) -> Pipeline {
         let next = part.sink.len;
         let hash = Worker::start(part.hash, |h, b| {
             h.update(b.data());
             Ok(())
         });
-        let pipe = Pipeline {
+        Pipeline {
             stages: Some((Worker::start(part.sink, Sink::write), hash)),
             permits: Arc::new(Semaphore::new(DEPTH)),
             free: Arc::new(Mutex::new(Vec::new())),
+            filling: Batch::new(next),
             next,
-        };
-        (pipe, Batch::new(next))
+        }
     }
 
-    /// Hand `batch` to both stages (waiting while `DEPTH` batches are in flight); returns an
-    /// empty batch for the bytes after it. When a stage failed, everything in flight is waited
-    /// for and its error returned.
-    pub async fn push(&mut self, batch: Batch) -> AppResult<Batch> {
-        match self.send(batch).await {
-            Ok(()) => {}
-            Err(e) => return Err(self.settle().await.err().unwrap_or(e)),
+    /// Append `bytes`, handing each full batch to both stages (waiting while `DEPTH` batches are
+    /// in flight). When a stage failed, everything in flight is waited for and its error
+    /// returned.
+    pub async fn append(&mut self, mut bytes: &[u8]) -> AppResult<()> {
+        while !bytes.is_empty() {
+            bytes = &bytes[self.filling.fill(bytes)..];
+            if self.filling.is_full() {
+                self.push().await?;
+            }
         }
-        let reused = self.free.lock().pop().filter(|b| !b.raw.is_empty());
-        let mut empty = reused.unwrap_or_else(|| Batch::new(self.next));
+        Ok(())
+    }
+
+    /// Send the filling batch on and start an empty one after it (a buffer back from the
+    /// stages once one is free, so a PATCH holds at most `DEPTH + 1`).
+    async fn push(&mut self) -> AppResult<()> {
+        let batch = std::mem::replace(&mut self.filling, Batch::empty());
+        if let Err(e) = self.send(batch).await {
+            return Err(self.settle().await.err().unwrap_or(e));
+        }
+        let mut empty = self.free.lock().pop().unwrap_or_else(|| Batch::new(self.next));
         empty.reset(self.next);
-        Ok(empty)
+        self.filling = empty;
+        Ok(())
     }
 
     async fn send(&mut self, batch: Batch) -> AppResult<()> {
-        let stopped = || AppError::internal("upload pipeline stopped");
-        let (sink, hash) = self.stages.as_ref().ok_or_else(stopped)?;
-        if sink.failed() || hash.failed() {
-            return Err(stopped());
-        }
+        let (sink, hash) = self.stages.as_ref().ok_or_else(|| AppError::internal("upload pipeline stopped"))?;
         let permit = self.permits.clone().acquire_owned().await.map_err(AppError::internal)?;
         self.next += batch.len as u64;
         let flight = Arc::new(Flight { batch, free: self.free.clone(), _permit: permit });
@@ -322,10 +318,10 @@ impl Pipeline {
         hash.send(flight)
     }
 
-    /// Append `tail` (the last, partial batch) and wait for everything: the part again.
-    pub async fn finish(mut self, tail: Batch) -> AppResult<Part> {
-        if tail.len > 0 {
-            self.push(tail).await?;
+    /// Append what is left in the filling batch and wait for everything: the part again.
+    pub async fn finish(mut self) -> AppResult<Part> {
+        if self.filling.len > 0 {
+            self.push().await?;
         }
         let (sink, hash) = self.settle().await?;
         Ok(Part { sink, hash })
@@ -375,18 +371,12 @@ mod tests {
                 part.sink.direct = None;
             }
             let had_direct = part.sink.direct.is_some();
-            let (mut pipe, mut batch) = Pipeline::new(part);
+            let mut pipe = Pipeline::new(part);
             // Pieces of odd sizes, as a socket delivers them.
             for piece in body[w[0]..w[1]].chunks(70_001) {
-                let mut rest = piece;
-                while !rest.is_empty() {
-                    rest = &rest[batch.fill(rest)..];
-                    if batch.is_full() {
-                        batch = pipe.push(batch).await.unwrap();
-                    }
-                }
+                pipe.append(piece).await.unwrap();
             }
-            let part = pipe.finish(batch).await.unwrap();
+            let part = pipe.finish().await.unwrap();
             part.sync().unwrap();
             assert_eq!(part.len(), w[1] as u64);
             // No silent fall-back to the page cache (where the file system takes O_DIRECT).
@@ -419,19 +409,13 @@ mod tests {
         let mut part = Part::open(&path, 0, None).unwrap();
         part.sink.file = File::open(&path).unwrap();
         part.sink.direct = None;
-        let (mut pipe, mut batch) = Pipeline::new(part);
+        let mut pipe = Pipeline::new(part);
         let body = noise(2 * DEPTH * BATCH, 3);
         let error = async {
             for piece in body.chunks(65_536) {
-                let mut rest = piece;
-                while !rest.is_empty() {
-                    rest = &rest[batch.fill(rest)..];
-                    if batch.is_full() {
-                        batch = pipe.push(batch).await?;
-                    }
-                }
+                pipe.append(piece).await?;
             }
-            pipe.finish(batch).await.map(|_| ())
+            pipe.finish().await.map(|_| ())
         }
         .await
         .expect_err("the write error");

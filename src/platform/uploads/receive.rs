@@ -51,8 +51,8 @@ pub(super) async fn run(
     let idle = svc.limits().idle_timeout;
     let room = up.length - up.offset;
     let (mut received, mut interrupted) = (0u64, None);
-    // While `batch` fills from the socket, the previous batch is written and hashed (see part.rs).
-    let (mut pipe, mut batch) = Pipeline::new(part);
+    // While the body is copied into batches, earlier batches are written and hashed (part.rs).
+    let mut pipe = Pipeline::new(part);
     loop {
         let chunk = match tokio::time::timeout(idle, body.next()).await {
             Ok(Some(Ok(chunk))) => chunk,
@@ -70,19 +70,13 @@ pub(super) async fn run(
         received += chunk.len() as u64;
         if received > room {
             // Nothing of this PATCH is persisted; the next one truncates what was written. Wait
-            // for the batch in flight first: the upload's lock must outlive every write.
+            // for the batches in flight first: the upload's lock must outlive every write.
             pipe.abandon().await;
             return Err(AppError::bad_request("upload_overflow", "The body goes past Upload-Length"));
         }
-        let mut rest = &chunk[..];
-        while !rest.is_empty() {
-            rest = &rest[batch.fill(rest)..];
-            if batch.is_full() {
-                batch = pipe.push(batch).await?;
-            }
-        }
+        pipe.append(&chunk).await?;
     }
-    let part = pipe.finish(batch).await?;
+    let part = pipe.finish().await?;
     // Durable before the offset that promises it is committed.
     let part = blocking(move || part.sync().map(|()| part)).await?;
     if part.len() == up.length {
